@@ -146,8 +146,17 @@ class TRMConfig(PretrainedConfig):
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive number, got {value!r}.")
-        for name in ("vocab_size", "hidden_size", "num_heads", "num_layers", "H_cycles", "L_cycles",
-                     "halt_max_steps", "max_question_length", "answer_length"):
+        for name in (
+            "vocab_size",
+            "hidden_size",
+            "num_heads",
+            "num_layers",
+            "H_cycles",
+            "L_cycles",
+            "halt_max_steps",
+            "max_question_length",
+            "answer_length",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"`{name}` must be an integer, got {value!r}.")
@@ -156,7 +165,9 @@ class TRMConfig(PretrainedConfig):
                 f"`hidden_size` ({self.hidden_size}) must be divisible by `num_heads` ({self.num_heads})."
             )
         if self.pos_encoding == "rope" and self.head_dim % 2 != 0:
-            raise ValueError(f"`hidden_size / num_heads` must be even for RoPE, got head dim {self.head_dim}.")
+            raise ValueError(
+                f"`hidden_size / num_heads` must be even for RoPE, got head dim {self.head_dim}."
+            )
         if not 0.0 <= self.halt_exploration_prob <= 1.0:
             raise ValueError(
                 f"`halt_exploration_prob` must be in [0, 1], got {self.halt_exploration_prob!r}."

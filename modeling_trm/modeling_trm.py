@@ -425,7 +425,9 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
 
         loss = lm_loss = q_halt_loss = None
         if labels is not None:
-            loss_fn = stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
+            loss_fn = (
+                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
+            )
             valid = labels != IGNORE_INDEX
             token_losses = loss_fn(logits, labels)
             lm_loss = (token_losses.sum(-1) / valid.sum(-1).clamp_min(1)).mean()
@@ -496,7 +498,11 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             if not running.any():
                 break
             if not running.all():
-                active, x, carry = active[running], x[running], TRMCarry(y=carry.y[running], z=carry.z[running])
+                active, x, carry = (
+                    active[running],
+                    x[running],
+                    TRMCarry(y=carry.y[running], z=carry.z[running]),
+                )
                 if attn_mask is not None:
                     attn_mask = attn_mask[running]
         if output_step_predictions:

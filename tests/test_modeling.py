@@ -15,8 +15,15 @@ import torch
 from modeling_trm import TRMCarry, TRMConfig, TRMForMathQA
 
 TINY = dict(
-    vocab_size=40, hidden_size=32, num_heads=4, num_layers=2, H_cycles=3, L_cycles=2,
-    halt_max_steps=5, max_question_length=12, answer_length=5,
+    vocab_size=40,
+    hidden_size=32,
+    num_heads=4,
+    num_layers=2,
+    H_cycles=3,
+    L_cycles=2,
+    halt_max_steps=5,
+    max_question_length=12,
+    answer_length=5,
 )
 
 
@@ -150,7 +157,9 @@ def test_generate_halts_per_sequence_and_saves_network_applications() -> None:
 def test_default_config_has_10_to_20m_parameters_and_single_pass_the_same() -> None:
     for vocab_size in (4096, 8192):
         counts = [
-            sum(p.numel() for p in TRMForMathQA(TRMConfig(vocab_size=vocab_size, single_pass=sp)).parameters())
+            sum(
+                p.numel() for p in TRMForMathQA(TRMConfig(vocab_size=vocab_size, single_pass=sp)).parameters()
+            )
             for sp in (False, True)
         ]
         assert 10e6 <= counts[0] <= 20e6
@@ -193,8 +202,12 @@ def test_reload_gives_identical_logits(tmp_path: Path) -> None:
 
     reloaded = TRMForMathQA.from_pretrained(tmp_path).eval()
     with torch.no_grad():
-        torch.testing.assert_close(reloaded(input_ids, attention_mask).logits, model(input_ids, attention_mask).logits,
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            reloaded(input_ids, attention_mask).logits,
+            model(input_ids, attention_mask).logits,
+            rtol=0,
+            atol=0,
+        )
     from transformers import AutoModel
 
     assert type(AutoModel.from_pretrained(tmp_path)) is TRMForMathQA
@@ -206,8 +219,9 @@ def test_saved_folder_loads_with_remote_code_in_a_process_without_the_package(tm
     model.save_pretrained(tmp_path / "model")
     with torch.no_grad():
         expected = model.generate(input_ids, attention_mask)
-    torch.save({"input_ids": input_ids, "attention_mask": attention_mask, "expected": expected},
-               tmp_path / "io.pt")
+    torch.save(
+        {"input_ids": input_ids, "attention_mask": attention_mask, "expected": expected}, tmp_path / "io.pt"
+    )
     script = textwrap.dedent(
         f"""
         import importlib.abc, sys
@@ -226,7 +240,9 @@ def test_saved_folder_loads_with_remote_code_in_a_process_without_the_package(tm
         """
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(tmp_path / "modules")}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "OK TRMForMathQA" in result.stdout
 

@@ -82,7 +82,9 @@ def _reference_step(w, cfg, input_ids, attention_mask, labels, y=None, z=None):
     # Sequence: [summary slot | answer slots | question], embeddings scaled by sqrt(D).
     slots = np.broadcast_to(w["embed_slots.weight"], (batch, *w["embed_slots.weight"].shape))
     x = np.concatenate([slots, w["embed_tokens.weight"][input_ids]], axis=1) * np.sqrt(cfg.hidden_size)
-    key_valid = np.concatenate([np.ones((batch, 1 + cfg.answer_length), bool), attention_mask.astype(bool)], 1)
+    key_valid = np.concatenate(
+        [np.ones((batch, 1 + cfg.answer_length), bool), attention_mask.astype(bool)], 1
+    )
     if cfg.mixer == "mlp":
         key_valid = np.ones_like(key_valid)
     if y is None:
@@ -119,11 +121,20 @@ def _reference_step(w, cfg, input_ids, attention_mask, labels, y=None, z=None):
         ("mlp", torch.float64, 1e-5),
     ],
 )
-def test_forward_matches_numpy_reference_for_two_chained_steps(mixer: str, dtype: torch.dtype, tol: float) -> None:
+def test_forward_matches_numpy_reference_for_two_chained_steps(
+    mixer: str, dtype: torch.dtype, tol: float
+) -> None:
     torch.manual_seed(0)
     cfg = TRMConfig(
-        vocab_size=50, hidden_size=32, num_heads=4, num_layers=2, H_cycles=2, L_cycles=2,
-        max_question_length=12, answer_length=6, mixer=mixer,
+        vocab_size=50,
+        hidden_size=32,
+        num_heads=4,
+        num_layers=2,
+        H_cycles=2,
+        L_cycles=2,
+        max_question_length=12,
+        answer_length=6,
+        mixer=mixer,
     )
     model = TRMForMathQA(cfg).eval().to(dtype)
     with torch.no_grad():  # a non-trivial halting head, so q_halt is checked for real
