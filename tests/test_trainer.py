@@ -1,0 +1,150 @@
+"""TRMTrainer: slot feeding, exact resume, EMA, on a tiny synthetic task."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import datasets
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import TrainingArguments
+
+from modeling_trm import TRMConfig, TRMForMathQA
+from training.trainer import TRMTrainer
+
+NUM_EXAMPLES = 40
+
+
+def sums_dataset() -> datasets.Dataset:
+    """`a + b` for digits a, b: question `[a, +, b]`, answer `[tens, ones, eos]` (ids offset by 4)."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randint(0, 10, (2, NUM_EXAMPLES), generator=generator).tolist()
+    return datasets.Dataset.from_list(
+        [
+            {"input_ids": [4 + x, 3, 4 + y], "labels": [4 + (x + y) // 10, 4 + (x + y) % 10, 2]}
+            for x, y in zip(a, b)
+        ]
+    )
+
+
+def collate(rows: list[dict]) -> dict[str, torch.Tensor]:
+    input_ids = torch.tensor([row["input_ids"] for row in rows])
+    return {
+        "input_ids": input_ids,
+        "attention_mask": torch.ones_like(input_ids),
+        "labels": torch.tensor([row["labels"] for row in rows]),
+    }
+
+
+def make_trainer(
+    output_dir: Path, max_steps: int, accumulation: int = 1, save_steps: int = 500
+) -> TRMTrainer:
+    torch.manual_seed(0)
+    config = TRMConfig(
+        vocab_size=16,
+        hidden_size=32,
+        num_heads=4,
+        H_cycles=2,
+        L_cycles=2,
+        halt_max_steps=3,
+        halt_exploration_prob=0.5,
+        max_question_length=3,
+        answer_length=3,
+    )
+    args = TrainingArguments(
+        output_dir=str(output_dir),
+        max_steps=max_steps,
+        per_device_train_batch_size=8,
+        gradient_accumulation_steps=accumulation,
+        learning_rate=3e-3,
+        warmup_steps=2,
+        weight_decay=0.1,
+        adam_beta2=0.95,
+        logging_steps=5,
+        save_steps=save_steps,
+        report_to=[],
+        use_cpu=True,
+        disable_tqdm=True,
+        seed=0,
+    )
+    return TRMTrainer(
+        model=TRMForMathQA(config),
+        args=args,
+        train_dataset=sums_dataset(),
+        data_collator=collate,
+        ema_decay=0.9,
+    )
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_every_example_enters_a_slot_once_per_epoch(tmp_path: Path, accumulation: int) -> None:
+    trainer = make_trainer(tmp_path, max_steps=40, accumulation=accumulation)
+    taken: dict[int, list[int]] = defaultdict(list)
+    take = trainer.stream.take
+
+    def counting_take(count: int) -> list[int]:
+        indices = take(count)
+        taken[trainer.stream.epoch].extend(indices)
+        return indices
+
+    trainer.stream.take = counting_take
+    trainer.train()
+    finished_epochs = [epoch for epoch in taken if epoch < trainer.stream.epoch]
+    assert len(finished_epochs) >= 2
+    for epoch in finished_epochs:
+        assert sorted(taken[epoch]) == list(range(NUM_EXAMPLES)), f"epoch {epoch}"
+    assert len(set(taken[trainer.stream.epoch])) == len(taken[trainer.stream.epoch])
+
+
+def test_resuming_gives_the_same_weights_as_not_stopping(tmp_path: Path) -> None:
+    straight = make_trainer(tmp_path / "straight", max_steps=16, save_steps=8)
+    straight.train()
+    checkpoint = tmp_path / "straight" / "checkpoint-8"
+    assert (checkpoint / "raw_model.safetensors").exists() and (checkpoint / "slot_state_rank0.pt").exists()
+
+    resumed = make_trainer(tmp_path / "resumed", max_steps=16, save_steps=8)
+    resumed.train(resume_from_checkpoint=str(checkpoint))
+    for (name, a), b in zip(
+        straight.model.state_dict().items(), resumed.model.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    final_raw = load_file(tmp_path / "straight" / "checkpoint-16" / "raw_model.safetensors")
+    resumed_raw = load_file(tmp_path / "resumed" / "checkpoint-16" / "raw_model.safetensors")
+    assert all(torch.equal(final_raw[name], resumed_raw[name]) for name in final_raw)
+
+
+def test_checkpoint_and_final_model_hold_the_ema_weights(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path, max_steps=10, save_steps=10)
+    trainer.train()
+    checkpoint = tmp_path / "checkpoint-10"
+    ema = load_file(checkpoint / "model.safetensors")
+    raw = load_file(checkpoint / "raw_model.safetensors")
+    name = "recursion.layers.0.mlp.down_proj.weight"
+    assert not torch.equal(ema[name], raw[name])
+    assert torch.equal(trainer.model.state_dict()[name], ema[name])
+
+
+def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path, max_steps=10)
+    trainer.train()
+    logged = trainer.state.log_history[0]
+    for key in (
+        "loss",
+        "lm_loss",
+        "q_halt_loss",
+        "token_accuracy",
+        "exact_accuracy",
+        "halt_steps",
+        "halting_accuracy",
+        "learning_rate",
+        "data_epoch",
+    ):
+        assert key in logged, key
+    assert 1 <= logged["halt_steps"] <= 3
+
+
+def test_trainer_requires_max_steps(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_steps"):
+        make_trainer(tmp_path, max_steps=-1)

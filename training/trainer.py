@@ -1,0 +1,224 @@
+"""`TRMTrainer`: the `transformers.Trainer` with deep supervision, ACT halting and EMA.
+
+One optimizer step is one supervision step (one model `forward`) for every slot of the batch.
+Slots keep their example and recurrent state across steps until it halts; halted slots take the
+next examples of an `ExampleStream`.
+
+Feeding. The Trainer's loop hands over one loader item per step and prefetches
+`gradient_accumulation_steps` items before running them, but which slots need new rows is known
+only after the previous step. So the training "loader" (`SupervisionStepLoader`) yields empty step
+tokens, and `compute_loss` draws exactly as many examples as slots halted, straight from the
+stream: no row is fetched and dropped (the reference code discards most of each batch), no buffer
+grows, and one Trainer epoch is one pass over the data. The loader has no length, so training is
+set by `max_steps`. With gradient accumulation the pool is split in `gradient_accumulation_steps`
+sub-pools, one per micro-step, so an optimizer step still advances every slot once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from transformers import Trainer, TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+from transformers.utils import logging
+
+from modeling_trm.modeling_trm import TRMCarry
+
+from .ema import EMACallback
+from .slots import ExampleStream, SlotPool
+from .step_metrics import StepMetrics
+
+logger = logging.get_logger(__name__)
+
+SLOT_STATE_NAME = "slot_state_rank{rank}.pt"
+
+
+class SupervisionStepLoader:
+    """Yields one token per micro-step while the current epoch of `stream` has examples left.
+
+    An epoch ends only at an optimizer-step boundary (a multiple of `micro_steps` items), so every
+    sub-pool runs in every optimizer step; the next epoch starts when the loader is iterated again.
+    """
+
+    def __init__(self, stream: ExampleStream, micro_steps: int) -> None:
+        self.stream = stream
+        self.micro_steps = micro_steps
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        if self.stream.exhausted:
+            self.stream.start_next_epoch()
+        item = 0
+        while not self.stream.exhausted or item % self.micro_steps:
+            yield {"micro_step": torch.tensor(item % self.micro_steps)}
+            item += 1
+
+
+class _SlotStateCallback(TrainerCallback):
+    """Saves the trainer's slot state into each checkpoint (one file per process)."""
+
+    def __init__(self, trainer: TRMTrainer) -> None:
+        self.trainer = trainer
+
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ) -> None:
+        folder = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        os.makedirs(folder, exist_ok=True)
+        torch.save(
+            self.trainer.slot_state_dict(),
+            os.path.join(folder, SLOT_STATE_NAME.format(rank=args.process_index)),
+        )
+
+
+class TRMTrainer(Trainer):
+    """`Trainer` for TRM models: deep supervision over persistent batch slots, ACT halting and EMA.
+
+    Args:
+        ema_decay (`float` or `None`, *optional*, defaults to 0.999): EMA decay; `None` trains without EMA.
+        *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
+            rows into fixed-width tensors (the slots keep them across steps), including `labels`.
+    """
+
+    def __init__(self, *args: Any, ema_decay: float | None = 0.999, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.args.max_steps <= 0:
+            raise ValueError(
+                "TRMTrainer needs `max_steps` > 0: the number of steps per epoch depends on halting."
+            )
+        # The slot state restores the data position exactly; skipping loader items would not.
+        self.args.ignore_data_skip = True
+        self.ema = EMACallback(ema_decay) if ema_decay is not None else None
+        if self.ema is not None:
+            self.add_callback(self.ema)
+        self.add_callback(_SlotStateCallback(self))
+        self.stream = ExampleStream(
+            len(self.train_dataset),
+            self.args.data_seed or self.args.seed,
+            self.args.process_index,
+            self.args.world_size,
+        )
+        self.pools = [
+            SlotPool(self.args.per_device_train_batch_size)
+            for _ in range(self.args.gradient_accumulation_steps)
+        ]
+        self.exploration = torch.Generator().manual_seed(self.args.seed + self.args.process_index)
+        self.step_metrics = StepMetrics()
+
+    def get_train_dataloader(self) -> SupervisionStepLoader:
+        """Step tokens instead of batches; `compute_loss` fills the slots (see the module docstring)."""
+        return SupervisionStepLoader(self.stream, self.args.gradient_accumulation_steps)
+
+    def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any):
+        """As `Trainer.train`; on resume also restores the slot state and the EMA from the checkpoint."""
+        if resume_from_checkpoint is True:
+            resume_from_checkpoint = get_last_checkpoint(self.args.output_dir)
+            if resume_from_checkpoint is None:
+                raise ValueError(f"No checkpoint found in {self.args.output_dir} to resume from.")
+        if resume_from_checkpoint:
+            path = os.path.join(resume_from_checkpoint, SLOT_STATE_NAME.format(rank=self.args.process_index))
+            self.load_slot_state_dict(torch.load(path, weights_only=False))
+        if self.ema is not None:
+            self.ema.resume_from = resume_from_checkpoint or None
+        return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
+
+    def slot_state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue feeding exactly: stream position, slots, exploration RNG."""
+        return {
+            "stream": self.stream.state_dict(),
+            "pools": [pool.state_dict() for pool in self.pools],
+            "exploration": self.exploration.get_state(),
+        }
+
+    def load_slot_state_dict(self, state: dict[str, Any]) -> None:
+        self.stream.load_state_dict(state["stream"])
+        for pool, pool_state in zip(self.pools, state["pools"], strict=True):
+            pool.load_state_dict(pool_state, TRMCarry)
+        self.exploration.set_state(state["exploration"])
+
+    def _refill(self, pool: SlotPool, model: torch.nn.Module) -> None:
+        """Give every halted slot the next example of the stream, with a fresh state."""
+        device = self.args.device
+        pool.to(device)
+        slots = pool.halted.nonzero().squeeze(1)
+        if slots.numel() == 0:
+            return
+        indices = self.stream.take(slots.numel())
+        if len(indices) < slots.numel():
+            pool.empty(slots[len(indices) :])
+            slots = slots[: len(indices)]
+        if not indices:
+            return
+        rows = self.data_collator([self.train_dataset[i] for i in indices])
+        rows = {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
+        pool.place(slots, indices, rows, self._draw_min_steps(len(indices), model.config).to(device))
+        if model.config.single_pass:
+            return
+        if pool.carry is None:
+            pool.carry = model.initial_carry(pool.inputs[model.main_input_name])
+        reset = torch.zeros(pool.num_slots, dtype=torch.bool, device=device)
+        reset[slots] = True
+        pool.carry = model.reset_carry(pool.carry, reset)
+
+    def _draw_min_steps(self, count: int, config: Any) -> torch.Tensor:
+        """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps."""
+        explore = torch.rand(count, generator=self.exploration) < config.halt_exploration_prob
+        minimum = torch.randint(2, config.halt_max_steps + 1, (count,), generator=self.exploration)
+        return torch.where(explore, minimum, 0)
+
+    def compute_loss(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, torch.Tensor],
+        return_outputs: bool = False,
+        num_items_in_batch: torch.Tensor | int | None = None,
+    ):
+        """One supervision step for every active slot of this micro-step's pool; updates halting."""
+        pool = self.pools[int(inputs["micro_step"])]
+        unwrapped = self.accelerator.unwrap_model(model)
+        self._refill(pool, unwrapped)
+        active = pool.active.nonzero().squeeze(1)
+        if active.numel() == 0:
+            # The epoch ran dry inside an optimizer step: a zero loss that still touches every weight.
+            loss = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
+            return (loss, None) if return_outputs else loss
+
+        batch = {name: value[active] for name, value in pool.inputs.items()}
+        carry = None if pool.carry is None else TRMCarry(y=pool.carry.y[active], z=pool.carry.z[active])
+        outputs = model(**batch, carry=carry)
+
+        with torch.no_grad():
+            config = unwrapped.config
+            steps = pool.steps[active] + 1
+            pool.steps[active] = steps
+            halted = steps >= config.max_supervision_steps
+            if outputs.q_halt_logits is not None:
+                pool.carry.y[active], pool.carry.z[active] = outputs.carry.y, outputs.carry.z
+                if model.training:
+                    halted |= (outputs.q_halt_logits > 0) & (steps >= pool.min_steps[active])
+            pool.halted[active] = halted
+            self.step_metrics.update(outputs, batch["labels"], halted, steps, self.stream.epoch)
+        return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Add the supervision metrics gathered since the last log to training logs."""
+        if "loss" in logs:
+            logs = {**logs, **self.step_metrics.compute(self.accelerator)}
+        super().log(logs, start_time)
+
+    def prediction_step(
+        self,
+        model: torch.nn.Module,
+        inputs: dict[str, torch.Tensor],
+        prediction_loss_only: bool,
+        ignore_keys: list[str] | None = None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        """Evaluate by `generate` (ACT halting), returning the predicted answer tokens as "logits"."""
+        inputs = {name: value.to(self.args.device) for name, value in inputs.items()}
+        labels = inputs.pop("labels", None)
+        if prediction_loss_only:
+            return None, None, None
+        sequences = self.accelerator.unwrap_model(model).generate(**inputs)
+        return None, sequences, labels
