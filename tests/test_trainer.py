@@ -24,7 +24,7 @@ def sums_dataset() -> datasets.Dataset:
     return datasets.Dataset.from_list(
         [
             {"input_ids": [4 + x, 3, 4 + y], "labels": [4 + (x + y) // 10, 4 + (x + y) % 10, 2]}
-            for x, y in zip(a, b)
+            for x, y in zip(a, b, strict=True)
         ]
     )
 
