@@ -84,7 +84,7 @@ class TRMTrainer(Trainer):
 
     def __init__(self, *args: Any, ema_decay: float | None = 0.999, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.args.max_steps <= 0:
+        if self.train_dataset is not None and self.args.max_steps <= 0:
             raise ValueError(
                 "TRMTrainer needs `max_steps` > 0: the number of steps per epoch depends on halting."
             )
@@ -94,11 +94,15 @@ class TRMTrainer(Trainer):
         if self.ema is not None:
             self.add_callback(self.ema)
         self.add_callback(_SlotStateCallback(self))
-        self.stream = ExampleStream(
-            len(self.train_dataset),
-            self.args.data_seed or self.args.seed,
-            self.args.process_index,
-            self.args.world_size,
+        self.stream = (
+            None
+            if self.train_dataset is None
+            else ExampleStream(
+                len(self.train_dataset),
+                self.args.data_seed or self.args.seed,
+                self.args.process_index,
+                self.args.world_size,
+            )
         )
         self.pools = [
             SlotPool(self.args.per_device_train_batch_size)

@@ -1,0 +1,118 @@
+"""Command-line arguments of `training/train.py`, as `HfArgumentParser` dataclasses plus a YAML file."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from transformers import HfArgumentParser, TrainingArguments
+
+from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
+
+DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "trm-math-bpe")
+
+
+@dataclass
+class ModelArguments:
+    """Which model to train: a saved one, or a fresh `TRMConfig` built from these fields."""
+
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={"help": "Start from this saved model (path or Hub id); the fields below are ignored."},
+    )
+    tokenizer_name_or_path: str = field(
+        default=DEFAULT_TOKENIZER, metadata={"help": "Tokenizer path or Hub id."}
+    )
+    hidden_size: int = field(default=512, metadata={"help": "Width D of x, y, z."})
+    num_heads: int = field(default=8, metadata={"help": "Attention heads."})
+    expansion: float = field(default=4.0, metadata={"help": "SwiGLU expansion."})
+    num_layers: int = field(default=2, metadata={"help": "Blocks in the tiny network."})
+    H_cycles: int = field(default=3, metadata={"help": "T: improvement cycles per supervision step."})
+    L_cycles: int = field(default=6, metadata={"help": "n: latent updates per cycle."})
+    halt_max_steps: int = field(default=16, metadata={"help": "N_sup: supervision steps at most."})
+    halt_exploration_prob: float = field(default=0.1, metadata={"help": "ACT exploration probability."})
+    mixer: str = field(default="attention", metadata={"help": f"Token mixer, one of {MIXERS}."})
+    pos_encoding: str = field(default="rope", metadata={"help": f"One of {POS_ENCODINGS}."})
+    max_question_length: int = field(default=192, metadata={"help": "Longest question in tokens."})
+    answer_length: int = field(default=48, metadata={"help": "Answer slots (target tokens + eos)."})
+    single_pass: bool = field(default=False, metadata={"help": "Train the single-pass baseline instead."})
+    loss_type: str = field(default="stablemax", metadata={"help": f"One of {LOSS_TYPES}."})
+    q_loss_weight: float = field(default=0.5, metadata={"help": "Weight of the halting loss."})
+
+    def config_kwargs(self) -> dict:
+        """The `TRMConfig` fields given here."""
+        skip = {"model_name_or_path", "tokenizer_name_or_path"}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in skip}
+
+
+@dataclass
+class DataArguments:
+    """Which data to train and evaluate on."""
+
+    dataset: str = field(
+        default="generator", metadata={"help": "`generator` (embedded problems) or `gsm8k`."}
+    )
+    generator_task: str = field(
+        default="word_problems",
+        metadata={"help": "Generator task: word_problems, multiplication or addition."},
+    )
+    min_ops: int = field(default=1, metadata={"help": "Generator: fewest operations per problem."})
+    max_ops: int = field(default=2, metadata={"help": "Generator: most operations per problem."})
+    min_value: int = field(default=1, metadata={"help": "Generator: smallest operand."})
+    max_value: int = field(default=20, metadata={"help": "Generator: largest operand."})
+    num_digits: int = field(
+        default=2, metadata={"help": "Generator (multiplication/addition): digits per operand."}
+    )
+    num_train_examples: int = field(default=20000, metadata={"help": "Generator: training problems."})
+    num_eval_examples: int = field(default=1000, metadata={"help": "Generator: held-out problems."})
+    generator_seed: int = field(default=0, metadata={"help": "Generator seed (held-out set uses seed + 1)."})
+    gsm8k_path: str = field(default="../shared/data/gsm8k", metadata={"help": "GSM8K folder or Hub id."})
+    target: str = field(default="equations", metadata={"help": "GSM8K target: `equations` or `final`."})
+    augment_variants: int = field(
+        default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
+    )
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on at most this many."})
+
+    def __post_init__(self) -> None:
+        if self.dataset not in ("generator", "gsm8k"):
+            raise ValueError(f"`dataset` must be `generator` or `gsm8k`, got {self.dataset!r}.")
+        if self.target not in ("equations", "final"):
+            raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
+
+
+@dataclass
+class TRMTrainingArguments(TrainingArguments):
+    """`TrainingArguments` plus the EMA decay (`0` turns EMA off)."""
+
+    ema_decay: float = field(default=0.999, metadata={"help": "EMA decay of the weights; 0 disables EMA."})
+
+
+def yaml_to_argv(path: str) -> list[str]:
+    """Turn a YAML mapping of argument names to values into command-line arguments."""
+    with open(path) as handle:
+        values = yaml.safe_load(handle) or {}
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"{path}: expected a mapping of argument names to values, got {type(values).__name__}."
+        )
+    argv = []
+    for name, value in values.items():
+        items = value if isinstance(value, list) else [value]
+        argv += [f"--{name}", *(str(item) for item in items)]
+    return argv
+
+
+def parse_arguments(
+    argv: list[str] | None = None,
+) -> tuple[ModelArguments, DataArguments, TRMTrainingArguments]:
+    """Parse `--config FILE.yaml` (optional) and the command line; the command line wins."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--config" in argv:
+        at = argv.index("--config")
+        if at + 1 >= len(argv):
+            raise ValueError("--config needs a YAML file path.")
+        argv = yaml_to_argv(argv[at + 1]) + argv[:at] + argv[at + 2 :]
+    parser = HfArgumentParser((ModelArguments, DataArguments, TRMTrainingArguments))
+    return parser.parse_args_into_dataclasses(args=argv)

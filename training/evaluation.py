@@ -1,0 +1,141 @@
+"""Scoring a TRM math model: ACT accuracy, the refinement curve, halting and latent dynamics."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from .metrics import load_gsm8k_accuracy
+
+IGNORE_INDEX = -100
+
+
+def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor | np.ndarray) -> list[str]:
+    """Decode answer slots up to the first eos (or -100 padding) into strings."""
+    answers = []
+    for row in np.asarray(token_ids).tolist():
+        kept = []
+        for token in row:
+            if token in (tokenizer.eos_token_id, IGNORE_INDEX):
+                break
+            kept.append(token)
+        answers.append(tokenizer.decode(kept, skip_special_tokens=True).strip())
+    return answers
+
+
+def exact_matches(predictions: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Whether each predicted answer equals its label on every labelled slot (boolean per row)."""
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    valid = labels != IGNORE_INDEX
+    return ((predictions == labels) | ~valid).all(-1)
+
+
+class AnswerScorer:
+    """`compute_metrics` for the Trainer: token-exact match and numeric (GSM8K-style) accuracy.
+
+    Args:
+        tokenizer (`PreTrainedTokenizerBase`): Decodes predicted and reference answers.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.tokenizer = tokenizer
+        self.metric = load_gsm8k_accuracy(keep_in_memory=True)
+
+    def __call__(self, eval_prediction) -> dict[str, float]:
+        predictions, labels = eval_prediction.predictions, eval_prediction.label_ids
+        predicted = decode_answers(self.tokenizer, predictions)
+        references = decode_answers(self.tokenizer, labels)
+        scores = self.metric.compute(predictions=predicted, references=references)
+        return {
+            "accuracy": scores["accuracy"],
+            "exact_match": float(exact_matches(predictions, labels).mean()),
+        }
+
+
+@torch.inference_mode()
+def latent_dynamics(
+    model: torch.nn.Module, batch: dict[str, torch.Tensor], steps: int
+) -> dict[str, list[float]]:
+    """How far `y` and `z` move per supervision step: mean relative L2 change, step by step."""
+    carry = model.initial_carry(batch["input_ids"])
+    moves: dict[str, list[float]] = {"y": [], "z": []}
+    for _ in range(steps):
+        new = model(batch["input_ids"], attention_mask=batch.get("attention_mask"), carry=carry).carry
+        for name in moves:
+            old_state, new_state = getattr(carry, name).float(), getattr(new, name).float()
+            change = (new_state - old_state).flatten(1).norm(dim=-1) / old_state.flatten(1).norm(dim=-1)
+            moves[name].append(change.mean().item())
+        carry = new
+    return moves
+
+
+def evaluate_math_model(
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    batches: Sequence[dict[str, torch.Tensor]],
+    max_supervision_steps: int | None = None,
+) -> dict:
+    """Score `model` on collated `batches` (with `labels`): ACT run, all-steps run, halting, dynamics.
+
+    Returns:
+        `dict` with `accuracy` and `exact_match` (ACT), `accuracy_all_steps`, `accuracy_per_step`
+        (the refinement curve), `exact_match_per_step`, `halt_step_histogram`, `mean_halt_steps`,
+        `latent_dynamics`, `examples_per_second` (ACT) and `examples_per_second_all_steps`.
+    """
+    model.eval()
+    steps = max_supervision_steps or model.config.max_supervision_steps
+    metric = load_gsm8k_accuracy(keep_in_memory=True)
+    references, act_predictions, num_steps, step_predictions, labels = [], [], [], [], []
+    act_seconds = full_seconds = 0.0
+    for batch in batches:
+        inputs = {"input_ids": batch["input_ids"], "attention_mask": batch.get("attention_mask")}
+        start = time.perf_counter()
+        act = model.generate(**inputs, max_supervision_steps=steps, return_dict_in_generate=True)
+        act_seconds += time.perf_counter() - start
+        start = time.perf_counter()
+        full = model.generate(
+            **inputs,
+            max_supervision_steps=steps,
+            use_act=False,
+            return_dict_in_generate=True,
+            output_step_predictions=True,
+        )
+        full_seconds += time.perf_counter() - start
+        act_predictions.append(act.sequences)
+        num_steps.append(act.num_steps)
+        step_predictions.append(full.step_predictions)
+        labels.append(batch["labels"])
+        references += decode_answers(tokenizer, batch["labels"])
+
+    labels_all = torch.cat(labels)
+    act_all = torch.cat(act_predictions)
+    steps_all = torch.cat(num_steps)
+    per_step = torch.cat(step_predictions, dim=1)
+    num_examples = len(references)
+
+    def accuracy(predictions: torch.Tensor) -> float:
+        return metric.compute(predictions=decode_answers(tokenizer, predictions), references=references)[
+            "accuracy"
+        ]
+
+    histogram = Counter(steps_all.tolist())
+    return {
+        "num_examples": num_examples,
+        "accuracy": accuracy(act_all),
+        "exact_match": float(exact_matches(act_all, labels_all).mean()),
+        "accuracy_all_steps": accuracy(per_step[-1]),
+        "accuracy_per_step": [accuracy(step) for step in per_step],
+        "exact_match_per_step": [float(exact_matches(step, labels_all).mean()) for step in per_step],
+        "mean_halt_steps": float(steps_all.float().mean()),
+        "halt_step_histogram": {int(step): histogram[step] for step in sorted(histogram)},
+        "latent_dynamics": latent_dynamics(model, batches[0], steps)
+        if not model.config.single_pass
+        else None,
+        "examples_per_second": num_examples / act_seconds,
+        "examples_per_second_all_steps": num_examples / full_seconds,
+    }
