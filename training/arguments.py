@@ -69,6 +69,9 @@ class DataArguments:
     num_eval_examples: int = field(default=1000, metadata={"help": "Generator: held-out problems."})
     generator_seed: int = field(default=0, metadata={"help": "Generator seed (held-out set uses seed + 1)."})
     gsm8k_path: str = field(default="../shared/data/gsm8k", metadata={"help": "GSM8K folder or Hub id."})
+    svamp_path: str = field(
+        default="../shared/data/svamp", metadata={"help": "SVAMP folder (evaluation only)."}
+    )
     target: str = field(default="equations", metadata={"help": "GSM8K target: `equations` or `final`."})
     augment_variants: int = field(
         default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
