@@ -67,7 +67,8 @@ def main() -> None:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
             results = evaluate_math_model(model, tokenizer, batches, args.max_supervision_steps)
         logger.info(
-            f"{name}: accuracy {100 * results['accuracy']:.2f} % (ACT, {results['mean_halt_steps']:.2f} steps), "
+            f"{name}: accuracy {100 * results['accuracy']:.2f} % "
+            f"(ACT, {results['mean_halt_steps']:.2f} steps), "
             "per step " + " ".join(f"{100 * a:.1f}" for a in results["accuracy_per_step"])
         )
         evaluations.append(

@@ -20,7 +20,7 @@ from transformers import AutoModel, AutoTokenizer, set_seed
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMConfig, TRMForMathQA
-from training.arguments import DataArguments, ModelArguments, TRMTrainingArguments, parse_arguments
+from training.arguments import DataArguments, ModelArguments, parse_arguments
 from training.data.math_datasets import build_math_datasets
 from training.evaluation import AnswerScorer
 from training.trainer import TRMTrainer
