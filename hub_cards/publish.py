@@ -1,0 +1,323 @@
+"""Build the Hub repository folder of a trained TRM math model and push it in one commit.
+
+    python -m hub_cards.publish --model-dir outputs/trm-math --repo-id ORG/trm-math [--push] [--private]
+
+The folder (default `hub_cards/<NAME>`, relative to the working directory) gets the weights re-saved
+with `save_pretrained` (`config.json` with `auto_map`, `model.safetensors`, `generation_config.json`),
+the tokenizer, the two modeling files copied byte for byte from the installed `modeling_trm` package,
+the evaluation JSON and its plots, `training_info.json`, and the model card as `README.md`. The
+folder is then checked (card with evaluation results, weights that load completely and generate)
+and, with `--push`, uploaded with `HfApi.upload_folder` (token from `HF_TOKEN` or `hf auth login`).
+Arguments can also come from one JSON or YAML file: `python -m hub_cards.publish args.yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from huggingface_hub import HfApi, ModelCard
+from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from safetensors import SafetensorError
+from transformers import AutoModel, AutoTokenizer, HfArgumentParser, PreTrainedModel
+
+import modeling_trm
+
+from .card import (
+    EVAL_RESULTS_NAME,
+    EXAMPLE_QUESTION,
+    PLOT_CAPTIONS,
+    TRAINING_INFO_NAME,
+    TrainingInfo,
+    load_evaluations,
+    render_model_card,
+)
+
+MODELING_FILES = ("configuration_trm.py", "modeling_trm.py")
+AUTO_MAP = {"AutoConfig": "configuration_trm.TRMConfig", "AutoModel": "modeling_trm.TRMForMathQA"}
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+TEXT_SUFFIXES = (".json", ".md", ".py", ".txt", ".jinja")
+
+
+class PublishError(Exception):
+    """A repository folder that must not be built or pushed; the message says why."""
+
+
+@dataclass
+class PublishArguments:
+    """What to publish, where to build it, and whether to push it."""
+
+    model_dir: str = field(
+        metadata={
+            "help": "Trained model folder: weights, config, `training_info.json`, usually the tokenizer."
+        }
+    )
+    repo_id: str = field(metadata={"help": "Hub repository `ORG/NAME`."})
+    out: str | None = field(
+        default=None,
+        metadata={"help": "Folder to build; defaults to `hub_cards/NAME`; must be empty unless --overwrite."},
+    )
+    eval_json: str | None = field(
+        default=None,
+        metadata={
+            "help": f"Evaluation JSON (plots are read next to it); defaults to MODEL_DIR/{EVAL_RESULTS_NAME}."
+        },
+    )
+    tokenizer: str | None = field(default=None, metadata={"help": "Tokenizer folder; defaults to MODEL_DIR."})
+    dtype: str | None = field(
+        default=None,
+        metadata={"help": f"Store the weights in this dtype, one of {tuple(DTYPES)}; default: as saved."},
+    )
+    overwrite: bool = field(
+        default=False, metadata={"help": "Replace the files of a non-empty OUT (it must hold no folders)."}
+    )
+    push: bool = field(default=False, metadata={"help": "Upload the folder to the Hub in one commit."})
+    private: bool = field(default=False, metadata={"help": "Create the repository as private."})
+
+    def __post_init__(self) -> None:
+        if self.repo_id.count("/") != 1 or not all(self.repo_id.split("/")):
+            raise ValueError(f"`repo_id` must be `ORG/NAME`, got {self.repo_id!r}.")
+        if self.dtype is not None and self.dtype not in DTYPES:
+            raise ValueError(f"`dtype` must be one of {tuple(DTYPES)}, got {self.dtype!r}.")
+        if self.out is None:
+            self.out = str(Path("hub_cards") / self.repo_id.split("/")[1])
+        if self.eval_json is None:
+            self.eval_json = str(Path(self.model_dir) / EVAL_RESULTS_NAME)
+        if self.tokenizer is None:
+            self.tokenizer = self.model_dir
+
+
+def load_model(path: str | Path, dtype: torch.dtype | str = "auto") -> PreTrainedModel:
+    """Load a TRM model through `AutoModel` and refuse anything but a complete, exact load.
+
+    `from_pretrained` only warns about missing tensors (it initializes them at random), so the
+    loading report is checked here.
+
+    Args:
+        path (`str | Path`): A saved model folder.
+        dtype (`torch.dtype | str`, *optional*, defaults to `"auto"`): Load in this dtype; `"auto"`: as saved.
+
+    Returns:
+        `PreTrainedModel`: the model, in eval mode.
+    """
+    try:
+        model, info = AutoModel.from_pretrained(path, dtype=dtype, output_loading_info=True)
+    except (OSError, RuntimeError, ValueError, SafetensorError) as error:
+        raise PublishError(f"The weights in {path} fail to load: {error}") from error
+    problems = {key: sorted(value) for key, value in info.items() if value}
+    if problems:
+        raise PublishError(f"The weights in {path} do not match the model: {problems}")
+    return model.eval()
+
+
+def _clear_out(out: Path, overwrite: bool) -> None:
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise PublishError(f"{out} exists and is not empty; pass --overwrite to replace its files.")
+    folders = [entry.name for entry in out.iterdir() if entry.is_dir()]
+    if folders:
+        raise PublishError(f"{out} holds folders {folders}; a repository folder built here has none.")
+    for entry in out.iterdir():
+        entry.unlink()
+
+
+def build_repo_folder(args: PublishArguments) -> list[str]:
+    """Build the repository folder `args.out` from `args.model_dir`.
+
+    Args:
+        args (`PublishArguments`): Parsed arguments.
+
+    Returns:
+        `list[str]`: the file names in the folder.
+    """
+    model_dir, out, eval_json = Path(args.model_dir), Path(args.out), Path(args.eval_json)
+    for path in (eval_json, model_dir / TRAINING_INFO_NAME):
+        if not path.is_file():
+            raise PublishError(f"{path} does not exist; the card is built from it.")
+    evaluations = load_evaluations(eval_json)
+    if not evaluations:
+        raise PublishError(f"{eval_json} holds no evaluation results; evaluate the model before publishing.")
+    training_info = TrainingInfo.load(model_dir / TRAINING_INFO_NAME)
+    model = load_model(model_dir, DTYPES[args.dtype] if args.dtype else "auto")
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+
+    _clear_out(out, args.overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    # save_pretrained copies the modeling files too; copy them from the package explicitly so the
+    # repository always runs the code this package was tested with.
+    package_dir = Path(modeling_trm.__file__).parent
+    for name in MODELING_FILES:
+        shutil.copyfile(package_dir / name, out / name)
+    plots = [name for name in PLOT_CAPTIONS if (eval_json.parent / name).is_file()]
+    for name in plots:
+        shutil.copyfile(eval_json.parent / name, out / name)
+    (out / EVAL_RESULTS_NAME).write_text(
+        json.dumps(_named_by_repo_id(eval_json, args.repo_id), indent=2) + "\n"
+    )
+    shutil.copyfile(model_dir / TRAINING_INFO_NAME, out / TRAINING_INFO_NAME)
+    card = render_model_card(
+        repo_id=args.repo_id,
+        config=model.config,
+        num_parameters=model.num_parameters(),
+        dtype=str(model.dtype).removeprefix("torch."),
+        evaluations=evaluations,
+        training_info=training_info,
+        plots=plots,
+    )
+    card.save(out / "README.md")
+    _refuse_machine_paths(out, {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)})
+    return sorted(path.name for path in out.iterdir())
+
+
+def _named_by_repo_id(eval_json: Path, repo_id: str) -> dict:
+    """The evaluation JSON with its `model` fields (the evaluated local path) set to the repository id."""
+    data = json.loads(eval_json.read_text())
+    if "evaluations" in data:
+        data["evaluations"] = [
+            {**evaluation, "model": repo_id} if "model" in evaluation else evaluation
+            for evaluation in data["evaluations"]
+        ]
+    return {**data, "model": repo_id} if "model" in data else data
+
+
+def _refuse_machine_paths(out: Path, local_dirs: set[Path]) -> None:
+    """Refuse text files that name this machine's folders (a training command with absolute paths)."""
+    needles = {str(path.resolve()) for path in local_dirs} - {"/"}
+    leaks = [
+        f"{path.name} names {needle}"
+        for path in sorted(out.iterdir())
+        if path.suffix in TEXT_SUFFIXES
+        for needle in sorted(needles)
+        if needle in path.read_text()
+    ]
+    if leaks:
+        raise PublishError(
+            f"{out} would publish paths of this machine ({'; '.join(leaks)}); use relative paths in "
+            f"{TRAINING_INFO_NAME} and the evaluation JSON."
+        )
+
+
+def check_repo_folder(folder: str | Path) -> None:
+    """Refuse a repository folder that would publish a broken model or a card without results.
+
+    Checks that the card has model-index evaluation results, that `config.json` maps the Auto
+    classes to the shipped modeling files, that those equal the installed package's, and that the
+    weights load completely and answer a tokenized question with finite logits.
+
+    Args:
+        folder (`str | Path`): The repository folder.
+    """
+    folder = Path(folder)
+    readme = folder / "README.md"
+    if not readme.is_file():
+        raise PublishError(f"{folder} has no README.md model card.")
+    try:
+        card = ModelCard.load(readme)
+    except ValueError as error:
+        raise PublishError(f"The card {readme} has invalid metadata: {error}") from error
+    if not card.data.eval_results:
+        raise PublishError(f"The card {readme} has no evaluation results (model-index); refusing to publish.")
+    auto_map = json.loads((folder / "config.json").read_text()).get("auto_map", {})
+    if any(auto_map.get(key) != value for key, value in AUTO_MAP.items()):
+        raise PublishError(f"{folder / 'config.json'} has auto_map {auto_map}, expected {AUTO_MAP}.")
+    package_dir = Path(modeling_trm.__file__).parent
+    for name in MODELING_FILES:
+        if (folder / name).read_bytes() != (package_dir / name).read_bytes():
+            raise PublishError(f"{folder / name} differs from the installed package's {name}.")
+
+    model = load_model(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    input_ids = tokenizer(EXAMPLE_QUESTION, return_tensors="pt")["input_ids"]
+    input_ids = input_ids[:, : model.config.max_question_length]
+    if int(input_ids.max()) >= model.config.vocab_size:
+        raise PublishError(
+            f"The tokenizer produces id {int(input_ids.max())} but the model's vocab_size is "
+            f"{model.config.vocab_size}; the tokenizer does not belong to this model."
+        )
+    with torch.no_grad():
+        logits = model(input_ids).logits
+        answer = model.generate(input_ids)
+    if not torch.isfinite(logits).all():
+        raise PublishError(f"The model in {folder} produces non-finite logits.")
+    if tuple(answer.shape) != (1, model.config.answer_length):
+        raise PublishError(f"`generate` returned shape {tuple(answer.shape)}, expected (1, answer_length).")
+
+
+def push_repo_folder(folder: str | Path, repo_id: str, private: bool) -> str:
+    """Validate the card with the Hub, create the repository if needed and upload the folder in one commit.
+
+    Args:
+        folder (`str | Path`): A folder that passed [`check_repo_folder`].
+        repo_id (`str`): `"org/name"`.
+        private (`bool`): Create the repository as private (an existing one keeps its visibility).
+
+    Returns:
+        `str`: the commit URL.
+    """
+    folder = Path(folder)
+    api = HfApi()
+    try:
+        ModelCard.load(folder / "README.md").validate()
+        # `None` keeps the Hub's default visibility (an organization may default to private).
+        api.create_repo(repo_id, exist_ok=True, private=True if private else None)
+        commit = api.upload_folder(
+            repo_id=repo_id,
+            folder_path=folder,
+            commit_message=f"Upload {repo_id.split('/')[1]}: TRM weights, tokenizer, modeling code and card",
+        )
+    except (HfHubHTTPError, OfflineModeIsEnabled, ValueError) as error:
+        raise PublishError(f"Pushing {folder} to {repo_id} failed: {error}") from error
+    return commit.commit_url
+
+
+def parse_arguments(argv: list[str] | None = None) -> PublishArguments:
+    """Parse the command line, or one JSON or YAML file of arguments.
+
+    Args:
+        argv (`list[str]`, *optional*): Arguments without the program name; default `sys.argv[1:]`.
+
+    Returns:
+        `PublishArguments`: the parsed arguments.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = HfArgumentParser(PublishArguments)
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        (args,) = parser.parse_json_file(argv[0])
+    elif len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
+        (args,) = parser.parse_yaml_file(argv[0])
+    else:
+        (args,) = parser.parse_args_into_dataclasses(args=argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build, check and optionally push; print a summary.
+
+    Args:
+        argv (`list[str]`, *optional*): Arguments without the program name; default `sys.argv[1:]`.
+
+    Returns:
+        `int`: the exit status, 1 when publishing was refused.
+    """
+    try:
+        args = parse_arguments(argv)
+        files = build_repo_folder(args)
+        check_repo_folder(args.out)
+        url = push_repo_folder(args.out, args.repo_id, args.private) if args.push else None
+    except (PublishError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Built {args.out} for {args.repo_id}: {', '.join(files)}")
+    print(f"Pushed: {url}" if url else "Not pushed (pass --push to upload).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
