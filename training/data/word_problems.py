@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-TASKS = ("word_problems", "multiplication", "addition")
+TASKS = ("word_problems", "arithmetic_chain", "multiplication", "addition")
 
 NAMES = ("Ava", "Ben", "Chloe", "Diego", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jamal", "Kira", "Leo")
 ITEMS = ("apples", "marbles", "stickers", "pencils", "cookies", "books", "coins", "shells", "cards", "eggs")
@@ -33,6 +33,11 @@ STEPS = {
     ),
 }
 QUESTIONS = ("How many {item} does {name} have now?", "How many {item} are there at the end?")
+# The same chains as bare symbols, applied left to right ("7 +5 *2 -3 = ?" is ((7 + 5) * 2) - 3):
+# short questions, so the arithmetic, not the reading, is the task.
+CHAIN_STARTS = ("{a}",)
+CHAIN_STEPS = {"+": (" +{b}",), "-": (" -{b}",), "*": (" *{b}",), "/": (" /{b}",)}
+CHAIN_QUESTIONS = (" = ?",)
 
 
 @dataclass
@@ -40,7 +45,8 @@ class GeneratorConfig:
     """What to generate.
 
     Args:
-        task (`str`, defaults to `"word_problems"`): `"word_problems"`, `"multiplication"` or `"addition"`.
+        task (`str`, defaults to `"word_problems"`): `"word_problems"`, `"arithmetic_chain"` (the same
+            chains as symbols applied left to right), `"multiplication"` or `"addition"`.
         min_ops (`int`, defaults to 1): Fewest operations of a word problem.
         max_ops (`int`, defaults to 2): Most operations of a word problem.
         min_value (`int`, defaults to 1): Smallest operand of a word problem.
@@ -90,25 +96,27 @@ def _operand(rng: random.Random, op: str, value: int, config: GeneratorConfig) -
 
 
 def _word_problem(rng: random.Random, config: GeneratorConfig) -> dict[str, str]:
+    story = config.task == "word_problems"
+    starts, steps, questions = (STARTS, STEPS, QUESTIONS) if story else (CHAIN_STARTS, CHAIN_STEPS, CHAIN_QUESTIONS)
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     value = rng.randint(config.min_value, config.max_value)
-    sentences = [rng.choice(STARTS).format(name=name, a=value, item=item)]
+    sentences = [rng.choice(starts).format(name=name, a=value, item=item)]
     expression, equations = str(value), []
     for _ in range(rng.randint(config.min_ops, config.max_ops)):
-        ops = list(STEPS)
+        ops = list(steps)
         rng.shuffle(ops)
         for op in ops:
             operand = _operand(rng, op, value, config)
             if operand is not None:
                 break
         result = {"+": value + operand, "-": value - operand, "*": value * operand, "/": value // operand}[op]
-        sentences.append(rng.choice(STEPS[op]).format(name=name, b=operand, item=item))
+        sentences.append(rng.choice(steps[op]).format(name=name, b=operand, item=item))
         equations.append(f"<<{value}{op}{operand}={result}>>")
         expression = f"({expression} {'//' if op == '/' else op} {operand})"
         value = result
-    sentences.append(rng.choice(QUESTIONS).format(name=name, item=item))
+    sentences.append(rng.choice(questions).format(name=name, item=item))
     return {
-        "question": " ".join(sentences),
+        "question": (" " if story else "").join(sentences),
         "chain": " ".join(equations),
         "answer": str(value),
         "expression": expression,
@@ -134,7 +142,7 @@ def generate_problems(config: GeneratorConfig) -> list[dict[str, str]]:
         `list[dict]` with `question`, `equations`, `answer`, `expression` and `source` strings.
     """
     rng = random.Random(config.seed)
-    make = _word_problem if config.task == "word_problems" else _arithmetic
+    make = _word_problem if config.task in ("word_problems", "arithmetic_chain") else _arithmetic
     problems, seen = [], set()
     for _ in range(100 * config.num_examples + 100):
         if len(problems) == config.num_examples:
