@@ -15,7 +15,9 @@ from training.evaluation import decode_answers
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", required=True, help="Saved model folder or Hub id.")
     parser.add_argument("--question", required=True)
     args = parser.parse_args()
@@ -29,7 +31,8 @@ def main() -> None:
     halted = model.generate(inputs["input_ids"], return_dict_in_generate=True)
     for step, prediction in enumerate(out.step_predictions, start=1):
         print(f"step {step:2d}: {decode_answers(tokenizer, prediction)[0]}")
-    print(f"ACT halts after {halted.num_steps[0].item()} steps with: {decode_answers(tokenizer, halted.sequences)[0]}")
+    answer = decode_answers(tokenizer, halted.sequences)[0]
+    print(f"ACT halts after {halted.num_steps[0].item()} steps with: {answer}")
 
 
 if __name__ == "__main__":

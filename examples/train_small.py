@@ -19,14 +19,25 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default=str(REPO / "training" / "configs" / "tiny.yaml"))
     parser.add_argument("--output_dir", default="runs/small")
     args = parser.parse_args()
     train(["--config", args.config, "--output_dir", args.output_dir])
     subprocess.run(
-        [sys.executable, "-m", "training.evaluate_model", "--model", args.output_dir, "--config", args.config,
-         "--out", str(Path(args.output_dir) / "eval")],
+        [
+            sys.executable,
+            "-m",
+            "training.evaluate_model",
+            "--model",
+            args.output_dir,
+            "--config",
+            args.config,
+            "--out",
+            str(Path(args.output_dir) / "eval"),
+        ],
         check=True,
     )
 

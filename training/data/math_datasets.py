@@ -1,22 +1,29 @@
-"""From data arguments to tokenized, length-filtered `datasets.Dataset`s and their collator."""
+"""From `DataArguments` to tokenised, length-filtered `datasets.Dataset`s and their collator.
+
+This is what `training/train.py` and `training/evaluate_model.py` call; the pieces live in their own
+modules (`gsm8k`, `augment`, `generator`, `svamp`, `filtering`, `collator`).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import datasets
 from transformers import PreTrainedTokenizerBase
-from transformers.utils import logging
 
-from .math_collator import MathCollator
-from .math_sources import load_gsm8k, load_svamp
-from .word_problems import GeneratorConfig, generate_problems
+from .augment import augment_numbers
+from .collator import MathCollator
+from .filtering import filter_by_length, tokenize_records
+from .generator import GeneratorConfig, generate_problems, generated_dataset
+from .gsm8k import load_gsm8k
+from .svamp import load_svamp
 
-logger = logging.get_logger(__name__)
+DATASETS = ("generator", "gsm8k", "svamp")
+# The split a training run evaluates on while training: GSM8K's validation problems (test.jsonl
+# is never used for model selection), the generator's held-out problems.
+HELD_OUT_SPLIT = {"generator": "test", "gsm8k": "validation"}
 
 
 def generator_config(data_args, split: str) -> GeneratorConfig:
-    """The generator settings of `data_args`; the held-out split uses seed + 1."""
+    """The generator settings of `data_args` (a `DataArguments`); held-out splits use seed + 1."""
     return GeneratorConfig(
         task=data_args.generator_task,
         min_ops=data_args.min_ops,
@@ -29,90 +36,87 @@ def generator_config(data_args, split: str) -> GeneratorConfig:
     )
 
 
-def load_records(name: str, data_args, split: str) -> list[dict[str, str]]:
-    """Records of data set `name` (`generator`, `gsm8k` or `svamp`) for `split` (`train` or `test`)."""
+def load_records(name: str, data_args, split: str) -> datasets.Dataset:
+    """Untokenised records of one data set and split, as training or evaluation will see them.
+
+    Args:
+        name (`str`): `"generator"`, `"gsm8k"` or `"svamp"` (evaluation only: `"test"`).
+        data_args (`DataArguments`): Paths, generator settings, `target` and `augment_variants`.
+        split (`str`): `"train"`, `"validation"` or `"test"` (the generator's held-out problems
+            serve both held-out names).
+
+    Returns:
+        `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`).
+        GSM8K's train split includes `augment_variants` numeric variants per problem, none equal to a
+        validation or test question, seeded by `generator_seed`.
+    """
     if name == "generator":
-        records = generate_problems(generator_config(data_args, split))
-        if split != "train":
-            # Held-out problems never repeat a training question.
-            train_questions = {r["question"] for r in generate_problems(generator_config(data_args, "train"))}
-            records = [r for r in records if r["question"] not in train_questions]
-        return records
-    if name == "gsm8k":
-        return load_gsm8k(data_args.gsm8k_path, split)
-    if name == "svamp":
+        config = generator_config(data_args, split)
         if split == "train":
-            raise ValueError("SVAMP is for evaluation only.")
-        return load_svamp(data_args.svamp_path)
-    raise ValueError(f"Unknown data set {name!r}.")
+            return generated_dataset(config, data_args.target)
+        # Held-out problems never repeat a training question.
+        train = generate_problems(generator_config(data_args, "train"))
+        return generated_dataset(config, data_args.target, exclude={problem["question"] for problem in train})
+    if name == "gsm8k":
+        records = load_gsm8k(data_args.gsm8k_path, split, data_args.target)
+        if split == "train" and data_args.augment_variants > 0:
+            held_out = [*load_gsm8k(data_args.gsm8k_path, "validation")["question"]]
+            held_out += load_gsm8k(data_args.gsm8k_path, "test")["question"]
+            variants = augment_numbers(
+                records,
+                data_args.augment_variants,
+                seed=data_args.generator_seed,
+                target=data_args.target,
+                forbidden_questions=held_out,
+            )
+            records = datasets.concatenate_datasets([records, variants])
+        return records
+    if name == "svamp":
+        if split != "test":
+            raise ValueError(f"SVAMP is for evaluation only (split 'test'), got {split!r}.")
+        return load_svamp(data_args.svamp_path, data_args.target)
+    raise ValueError(f"Unknown data set {name!r}; expected one of {DATASETS}.")
 
 
-def tokenize_and_filter(
-    records: list[dict[str, str]],
+def tokenized_split(
+    name: str,
+    data_args,
+    split: str,
     tokenizer: PreTrainedTokenizerBase,
-    target: str,
     max_question_length: int,
     answer_length: int,
-    description: str,
 ) -> datasets.Dataset:
-    """Tokenize questions and targets (+ eos) and keep the rows that fit; log kept/dropped per reason."""
-    target_key = "equations" if target == "equations" else "answer"
-    questions = tokenizer([r["question"] for r in records], add_special_tokens=False)["input_ids"]
-    targets = tokenizer([r[target_key] for r in records], add_special_tokens=False)["input_ids"]
-    rows, dropped = [], Counter()
-    for record, question, answer in zip(records, questions, targets, strict=True):
-        labels = answer + [tokenizer.eos_token_id]
-        if len(question) > max_question_length:
-            dropped["question longer than max_question_length"] += 1
-        elif len(labels) > answer_length:
-            dropped["target longer than answer_length"] += 1
-        else:
-            rows.append({**record, "target": record[target_key], "input_ids": question, "labels": labels})
-    logger.info(f"{description}: kept {len(rows)} of {len(records)}; dropped {dict(dropped) or 'none'}.")
-    if not rows:
-        raise ValueError(
-            f"{description}: no example fits max_question_length={max_question_length} and "
-            f"answer_length={answer_length}."
-        )
-    return datasets.Dataset.from_list(rows)
+    """`load_records` (held-out splits cut to `data_args.max_eval_samples`), tokenised and length-filtered."""
+    records = load_records(name, data_args, split)
+    if split != "train" and data_args.max_eval_samples is not None:
+        records = records.select(range(min(data_args.max_eval_samples, len(records))))
+    return filter_by_length(
+        tokenize_records(records, tokenizer), max_question_length, answer_length, f"{name}/{split}"
+    )
 
 
 def build_math_datasets(
     data_args, tokenizer: PreTrainedTokenizerBase, max_question_length: int, answer_length: int
 ) -> tuple[datasets.Dataset, datasets.Dataset, MathCollator]:
-    """Training and held-out datasets for `data_args.dataset`, and the fixed-width collator."""
-    split = "test" if data_args.dataset == "generator" else "validation"
-    train = tokenize_and_filter(
-        load_records(data_args.dataset, data_args, "train"),
-        tokenizer,
-        data_args.target,
-        max_question_length,
-        answer_length,
-        f"{data_args.dataset}/train",
-    )
-    held_out_records = load_records(data_args.dataset, data_args, split)[: data_args.max_eval_samples]
-    held_out = tokenize_and_filter(
-        held_out_records,
-        tokenizer,
-        data_args.target,
-        max_question_length,
-        answer_length,
-        f"{data_args.dataset}/{split}",
-    )
-    collator = MathCollator(
-        tokenizer.pad_token_id, answer_length, max_question_length, pad_to_max_length=True
-    )
+    """Training and held-out datasets of `data_args.dataset`, and a collator of fixed width.
+
+    Returns:
+        `(train, held_out, collator)`: tokenised records (with `input_ids`, `labels`) and a
+        `MathCollator` padding questions to `max_question_length` (the trainer's slots keep rows).
+    """
+    if data_args.dataset not in HELD_OUT_SPLIT:
+        raise ValueError(f"Cannot train on {data_args.dataset!r}; expected one of {tuple(HELD_OUT_SPLIT)}.")
+    lengths = (tokenizer, max_question_length, answer_length)
+    train = tokenized_split(data_args.dataset, data_args, "train", *lengths)
+    held_out = tokenized_split(data_args.dataset, data_args, HELD_OUT_SPLIT[data_args.dataset], *lengths)
+    collator = MathCollator(tokenizer, answer_length, max_question_length, pad_to_max_length=True)
     return train, held_out, collator
 
 
 def build_eval_dataset(
     name: str, data_args, tokenizer: PreTrainedTokenizerBase, max_question_length: int, answer_length: int
 ) -> tuple[datasets.Dataset, MathCollator]:
-    """The test split of `name` and a collator padding to the longest question of each batch."""
-    records = load_records(name, data_args, "test")[: data_args.max_eval_samples]
-    dataset = tokenize_and_filter(
-        records, tokenizer, data_args.target, max_question_length, answer_length, f"{name}/test"
-    )
-    return dataset, MathCollator(
-        tokenizer.pad_token_id, answer_length, max_question_length, pad_to_max_length=False
-    )
+    """The test split of `name` (the generator's held-out problems), tokenised and length-filtered,
+    and a collator padding to the longest question of each batch."""
+    dataset = tokenized_split(name, data_args, "test", tokenizer, max_question_length, answer_length)
+    return dataset, MathCollator(tokenizer, answer_length, max_question_length)

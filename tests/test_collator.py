@@ -1,0 +1,134 @@
+"""From records to model batches: tokenising, the length filter, the collator, and the describe CLI."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import datasets
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from modeling_trm import TRMConfig, TRMForMathQA
+from tokenization import DEFAULT_TOKENIZER_PATH
+from training.arguments import DataArguments
+from training.data.collator import IGNORE_INDEX, MathCollator
+from training.data.describe import describe
+from training.data.filtering import filter_by_length, tokenize_records
+from training.data.math_datasets import build_eval_dataset, build_math_datasets
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(DEFAULT_TOKENIZER_PATH)
+
+
+@pytest.fixture(scope="module")
+def rows(tokenizer) -> datasets.Dataset:
+    records = datasets.Dataset.from_list(
+        [
+            {"question": "What is 7 + 5?", "target": "12", "answer": "12", "source": "test"},
+            {"question": "Ava has 3 apples. Ava buys 4 more apples. How many now?", "target": "7"},
+            {"question": "What is 10 * 10?", "target": "<<10*10=100>> #### 100", "answer": "100"},
+        ]
+    )
+    return tokenize_records(records, tokenizer)
+
+
+def test_tokenised_labels_are_the_target_then_one_eos(rows, tokenizer) -> None:
+    assert rows[0]["input_ids"] == tokenizer("What is 7 + 5?", add_special_tokens=False)["input_ids"]
+    assert rows[0]["labels"] == [
+        *tokenizer("12", add_special_tokens=False)["input_ids"],
+        tokenizer.eos_token_id,
+    ]
+    target_ids = tokenizer("<<10*10=100>> #### 100", add_special_tokens=False)["input_ids"]
+    assert rows[2]["labels"] == [*target_ids, tokenizer.eos_token_id]
+
+
+def test_collator_pads_questions_to_the_longest_and_labels_to_answer_length(rows, tokenizer) -> None:
+    collator = MathCollator(tokenizer, answer_length=20, max_question_length=32)
+    batch = collator([rows[0], rows[1], rows[2]])
+    lengths = [len(ids) for ids in rows["input_ids"]]
+    assert batch["input_ids"].shape == batch["attention_mask"].shape == (3, max(lengths))
+    assert batch["labels"].shape == (3, 20)
+    assert all(t.dtype == torch.long for t in batch.values())
+    for i, length in enumerate(lengths):
+        assert batch["input_ids"][i, :length].tolist() == rows[i]["input_ids"]
+        assert (batch["input_ids"][i, length:] == tokenizer.pad_token_id).all()
+        assert batch["attention_mask"][i].tolist() == [1] * length + [0] * (max(lengths) - length)
+        labels = rows[i]["labels"]
+        assert batch["labels"][i].tolist() == labels + [IGNORE_INDEX] * (20 - len(labels))
+        assert labels[-1] == tokenizer.eos_token_id and labels.count(tokenizer.eos_token_id) == 1
+
+
+def test_collator_can_pad_every_batch_to_max_question_length(rows, tokenizer) -> None:
+    collator = MathCollator(tokenizer, answer_length=20, max_question_length=32, pad_to_max_length=True)
+    assert collator([rows[0]])["input_ids"].shape == (1, 32)
+
+
+def test_collator_refuses_rows_longer_than_the_model(rows, tokenizer) -> None:
+    with pytest.raises(ValueError, match="max_question_length=4"):
+        MathCollator(tokenizer, answer_length=20, max_question_length=4)([rows[0]])
+    with pytest.raises(ValueError, match="answer_length=5"):
+        MathCollator(tokenizer, answer_length=5, max_question_length=32)([rows[2]])
+
+
+def test_length_filter_drops_and_logs_per_reason(rows, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="training.data.filtering"):
+        kept = filter_by_length(rows, max_question_length=10, answer_length=4, description="toy")
+    assert kept["question"] == ["What is 7 + 5?"]
+    assert "toy: kept 1 of 3" in caplog.text
+    assert "question_too_long=1" in caplog.text and "target_too_long=1" in caplog.text
+    with pytest.raises(ValueError, match="no example fits"):
+        filter_by_length(rows, max_question_length=1, answer_length=4, description="toy")
+
+
+def test_generator_datasets_feed_the_model(tokenizer) -> None:
+    data_args = DataArguments(
+        generator_task="word_problems",
+        max_ops=3,
+        num_train_examples=64,
+        num_eval_examples=16,
+        target="equations",
+    )
+    train, held_out, collator = build_math_datasets(
+        data_args, tokenizer, max_question_length=64, answer_length=40
+    )
+    assert len(train) <= 64 and 0 < len(held_out) <= 16
+    assert not set(train["question"]) & set(held_out["question"])
+    batch = collator([train[i] for i in range(8)])
+    assert batch["input_ids"].shape == (8, 64)
+    torch.manual_seed(0)
+    config = TRMConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_heads=4, H_cycles=1, L_cycles=1, halt_max_steps=2,
+        max_question_length=64, answer_length=40, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    out = TRMForMathQA(config)(**batch)
+    assert out.logits.shape == (8, 40, len(tokenizer)) and torch.isfinite(out.loss)
+
+
+@pytest.mark.skipif(not (DATA / "svamp").is_dir(), reason=f"SVAMP not found in {DATA}")
+def test_eval_dataset_pads_to_the_longest_question(tokenizer) -> None:
+    data_args = DataArguments(svamp_path=str(DATA / "svamp"), max_eval_samples=10, target="final")
+    dataset, collator = build_eval_dataset(
+        "svamp", data_args, tokenizer, max_question_length=192, answer_length=8
+    )
+    batch = collator([dataset[i] for i in range(len(dataset))])
+    assert len(dataset) == 10 and batch["input_ids"].shape[1] == max(len(ids) for ids in dataset["input_ids"])
+
+
+def test_describe_reports_counts_and_length_percentiles() -> None:
+    argv = ["--dataset", "generator", "--generator_task", "addition", "--num_digits", "2"]
+    argv += ["--num_train_examples", "50", "--num_eval_examples", "20", "--target", "final"]
+    lines = describe(["generator"], [*argv, "--max_question_length", "8", "--answer_length", "4"])
+    assert any(
+        line.split() == ["generator", "train", "generator/addition", "50", "0", "50", "0"] for line in lines
+    )
+    # "What is 12 + 34?": 10 tokens (digits one each), dropped by max_question_length=8.
+    assert any(line.split()[:4] == ["generator", "test", "generator/addition", "20"] for line in lines)
+    assert ["generator", "train", "question", "10", "10", "10", "10", "10"] in [
+        line.split() for line in lines
+    ]

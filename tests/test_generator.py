@@ -1,0 +1,95 @@
+"""The embedded problem generator: seeded, distinct, GSM8K-formatted and right."""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from fractions import Fraction
+
+import pytest
+
+from training.data.equations import check_chain, split_target
+from training.data.generator import GeneratorConfig, generate_problems, generated_dataset
+
+CONFIGS = {
+    "word_problems_deep": GeneratorConfig(
+        task="word_problems", min_ops=3, max_ops=4, num_examples=300, seed=1
+    ),
+    "word_problems_wide": GeneratorConfig(min_ops=1, max_ops=6, min_value=0, max_value=100, num_examples=300),
+    "arithmetic_chain": GeneratorConfig(
+        task="arithmetic_chain", min_ops=2, max_ops=3, max_value=9, num_examples=300
+    ),
+    "multiplication": GeneratorConfig(task="multiplication", num_digits=4, num_examples=300),
+    "addition": GeneratorConfig(task="addition", num_digits=1, num_examples=50),
+}
+OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+CHAIN_FORMAT = re.compile(r"(<<[0-9+\-*/]+=[0-9]+>> )+#### [0-9]+")
+
+
+def reference_value(expression: str) -> Fraction:
+    """The expression's value, computed here rather than with the package's evaluator."""
+
+    def value(node: ast.AST) -> Fraction:
+        if isinstance(node, ast.BinOp):
+            return OPERATORS[type(node.op)](value(node.left), value(node.right))
+        assert isinstance(node, ast.Constant) and isinstance(node.value, int), ast.dump(node)
+        return Fraction(node.value)
+
+    return value(ast.parse(expression, mode="eval").body)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_answers_equal_an_independent_evaluation_and_chains_reexecute(name: str) -> None:
+    config = CONFIGS[name]
+    problems = generate_problems(config, target="final")
+    assert len(problems) == config.num_examples
+    assert len({p["question"] for p in problems}) == len(problems)
+    for problem in problems:
+        assert reference_value(problem["expression"]) == int(problem["answer"]) >= 0
+        assert problem["target"] == problem["answer"]
+        assert CHAIN_FORMAT.fullmatch(problem["equations"]), problem["equations"]
+        steps, answer = split_target(problem["equations"])
+        assert check_chain(steps, answer) is None and answer == problem["answer"]
+        if config.task in ("word_problems", "arithmetic_chain"):
+            assert config.min_ops <= len(steps) <= config.max_ops
+        else:
+            operands = re.findall(r"\d+", problem["question"])
+            assert [len(n) for n in operands] == [config.num_digits] * 2
+
+
+def test_same_config_gives_the_same_problems_and_a_new_seed_new_ones() -> None:
+    config = GeneratorConfig(min_ops=2, max_ops=3, num_examples=100, seed=5)
+    assert generate_problems(config) == generate_problems(config)
+    other = generate_problems(GeneratorConfig(min_ops=2, max_ops=3, num_examples=100, seed=6))
+    assert [p["question"] for p in other] != [p["question"] for p in generate_problems(config)]
+
+
+def test_word_problems_use_several_phrasings() -> None:
+    questions = [p["question"] for p in generate_problems(GeneratorConfig(num_examples=400))]
+    openings = {re.sub(r"\d+", "#", q.split(".")[0].split(" ", 1)[1]) for q in questions}
+    assert len(openings) >= 6
+    assert any("$" in q for q in questions) and any("apples" in q for q in questions)
+
+
+def test_excluded_questions_are_never_generated() -> None:
+    config = GeneratorConfig(task="addition", num_digits=1, num_examples=40)
+    train = {p["question"] for p in generate_problems(config)}
+    held_out = generated_dataset(
+        GeneratorConfig(task="addition", num_digits=1, num_examples=41, seed=1), exclude=train
+    )
+    assert len(held_out) == 41 and not train & set(held_out["question"])
+
+
+def test_asking_for_more_problems_than_exist_is_an_error() -> None:
+    with pytest.raises(ValueError, match="Only 81 distinct problems"):
+        generate_problems(GeneratorConfig(task="addition", num_digits=1, num_examples=82))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"task": "division"}, {"min_ops": 0}, {"min_ops": 3, "max_ops": 2}, {"min_value": 5, "max_value": 4}],
+)
+def test_config_rejects_bad_values(fields: dict) -> None:
+    with pytest.raises(ValueError):
+        GeneratorConfig(**fields)

@@ -1,0 +1,58 @@
+"""Batches for `TRMForMathQA`: right-padded question ids and fixed-width answer labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class MathCollator:
+    """Collate tokenised records (`filtering.tokenize_records`) into model inputs.
+
+    Args:
+        tokenizer (`PreTrainedTokenizerBase`): Gives the pad id.
+        answer_length (`int`): Width of `labels` (the model's answer slots).
+        max_question_length (`int`): Longest question allowed; a longer one is an error (filter first).
+        pad_to_max_length (`bool`, defaults to `False`): Pad questions to `max_question_length` instead
+            of the longest question of the batch, for consumers that need one width for every batch
+            (`TRMTrainer` keeps rows in its slots across steps).
+
+    Returns (when called on a list of rows with `input_ids` and `labels`):
+        `dict[str, torch.LongTensor]`: `input_ids` `[B, Lq]` right-padded with the pad id,
+        `attention_mask` `[B, Lq]` (1 on question tokens), and `labels` `[B, answer_length]` (the row's
+        labels, i.e. target tokens and one eos, then -100).
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    answer_length: int
+    max_question_length: int
+    pad_to_max_length: bool = False
+
+    def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        questions = [row["input_ids"] for row in rows]
+        labels = [row["labels"] for row in rows]
+        longest = max(len(ids) for ids in questions)
+        if longest > self.max_question_length:
+            raise ValueError(
+                f"A question has {longest} tokens, more than max_question_length={self.max_question_length}; "
+                "filter by length (filtering.filter_by_length) before collating."
+            )
+        if max(len(ids) for ids in labels) > self.answer_length:
+            raise ValueError(
+                f"A target (with its eos) has {max(len(ids) for ids in labels)} tokens, more than "
+                f"answer_length={self.answer_length}; filter by length before collating."
+            )
+        width = self.max_question_length if self.pad_to_max_length else longest
+        pad, slots = self.tokenizer.pad_token_id, self.answer_length
+        return {
+            "input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids in questions]),
+            "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in questions]),
+            "labels": torch.tensor([ids + [IGNORE_INDEX] * (slots - len(ids)) for ids in labels]),
+        }

@@ -1,0 +1,181 @@
+"""Calculator-annotation chains (`"<<48/2=24>> <<48+24=72>> #### 72"`): parse, evaluate, check, write.
+
+Expressions are evaluated exactly, with `fractions.Fraction`, by a small walker over Python's `ast`
+that accepts only numbers, `+ - * / //`, unary signs and parentheses (never `eval`).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+ANNOTATION = re.compile(r"<<([^<>]*)>>")
+NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+# Python rejects "05" as a literal; annotations occasionally write numbers that way.
+_LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")
+ANSWER_SEPARATOR = "####"
+# What the model is trained to write: the final answer alone, or the equation chain then the answer.
+TARGET_KINDS = ("final", "equations")
+
+# Why a chain does not re-execute to its answer, in the order they are checked.
+CHAIN_FAILURES = (
+    "no_equations",  # the solution has no calculator annotation
+    "unparseable_step",  # a step is not `expression=number` over + - * / // and parentheses
+    "wrong_step_result",  # a step's expression does not evaluate to the result written after `=`
+    "answer_from_earlier_step",  # the final answer is an earlier step's result, not the last one's
+    "answer_not_in_chain",  # the final answer is no step's result
+)
+
+_BINARY: dict[type, Callable[[Fraction, Fraction], Fraction]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: lambda a, b: Fraction(a // b),
+}
+_UNARY: dict[type, Callable[[Fraction], Fraction]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+def _evaluate_node(node: ast.AST) -> Fraction:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return Fraction(repr(node.value))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return _BINARY[type(node.op)](_evaluate_node(node.left), _evaluate_node(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_evaluate_node(node.operand))
+    raise ValueError(f"unsupported syntax {type(node).__name__}")
+
+
+def evaluate(expression: str) -> Fraction:
+    """Evaluate an arithmetic expression exactly.
+
+    Args:
+        expression (`str`): Numbers, `+ - * / //`, unary signs and parentheses, e.g. `"(3+4)*.5"`.
+
+    Returns:
+        `Fraction`: Its exact value.
+
+    Raises:
+        `ValueError`: On any other syntax or a division by zero, naming the expression.
+    """
+    try:
+        tree = ast.parse(_LEADING_ZEROS.sub("", expression.strip()), mode="eval")
+        return _evaluate_node(tree.body)
+    except (SyntaxError, ValueError, ZeroDivisionError) as error:
+        raise ValueError(f"cannot evaluate {expression!r}: {error}") from error
+
+
+def parse_number(text: str) -> Fraction:
+    """A number as written in GSM8K (`"1,000"`, `"0.5"`, `".25"`, `"-3"`), exactly.
+
+    Raises:
+        `ValueError`: When `text` is not a plain decimal number.
+    """
+    return Fraction(text.strip().replace(",", ""))
+
+
+def decimal_places(value: Fraction) -> int | None:
+    """Digits after the decimal point needed to write `value` exactly; `None` if it never terminates."""
+    denominator, places = value.denominator, 0
+    while denominator % 10 == 0:
+        denominator, places = denominator // 10, places + 1
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator, twos = denominator // 2, twos + 1
+    while denominator % 5 == 0:
+        denominator, fives = denominator // 5, fives + 1
+    return places + max(twos, fives) if denominator == 1 else None
+
+
+def format_number(value: Fraction) -> str:
+    """Write `value` as GSM8K does: `"72"`, `"0.25"`, `"-3"` (no thousands separators).
+
+    Raises:
+        `ValueError`: When `value` has no finite decimal expansion (e.g. 1/3).
+    """
+    places = decimal_places(value)
+    if places is None:
+        raise ValueError(f"{value} has no finite decimal expansion")
+    if places == 0:
+        return str(value.numerator)
+    sign, magnitude = ("-" if value < 0 else ""), abs(value)
+    scaled = magnitude.numerator * 10**places // magnitude.denominator
+    whole, fraction = divmod(scaled, 10**places)
+    return f"{sign}{whole}.{fraction:0{places}d}"
+
+
+def split_step(step: str) -> tuple[str, str]:
+    """Split one annotation body `"48/2=24"` into expression and result.
+
+    Raises:
+        `ValueError`: When the step does not hold exactly one `=`.
+    """
+    if step.count("=") != 1:
+        raise ValueError(f"step {step!r} must hold exactly one '='")
+    expression, result = step.split("=")
+    return expression, result
+
+
+def extract_steps(solution: str) -> list[str]:
+    """The bodies of all `<<...>>` annotations in a solution or target text, in order."""
+    return ANNOTATION.findall(solution)
+
+
+def chain_text(steps: Sequence[str], answer: str) -> str:
+    """The equations target: `"<<48/2=24>> <<48+24=72>> #### 72"` (or `"#### 5"` without steps)."""
+    return " ".join([*(f"<<{step}>>" for step in steps), ANSWER_SEPARATOR, answer])
+
+
+def target_text(kind: str, steps: Sequence[str], answer: str) -> str:
+    """The model's target of `kind`: `"final"` gives `"72"`, `"equations"` gives `chain_text(steps, answer)`.
+
+    Raises:
+        `ValueError`: When `kind` is not one of `TARGET_KINDS`.
+    """
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"target kind must be one of {TARGET_KINDS}, got {kind!r}")
+    return answer if kind == "final" else chain_text(steps, answer)
+
+
+def split_target(target: str) -> tuple[list[str], str]:
+    """Invert `chain_text`: the steps and the answer of an equations target.
+
+    Raises:
+        `ValueError`: When `target` has no `####`.
+    """
+    if ANSWER_SEPARATOR not in target:
+        raise ValueError(f"target {target!r} has no {ANSWER_SEPARATOR!r}")
+    chain, answer = target.rsplit(ANSWER_SEPARATOR, 1)
+    return extract_steps(chain), answer.strip()
+
+
+def check_chain(steps: Sequence[str], answer: str) -> str | None:
+    """Re-execute a chain and say why it does not reproduce `answer`.
+
+    Args:
+        steps (`Sequence[str]`): Annotation bodies such as `"48/2=24"`.
+        answer (`str`): The final answer, e.g. `"72"` or `"40,000"`.
+
+    Returns:
+        `str | None`: `None` when every step evaluates to its written result and the last result equals
+        `answer`; otherwise the first failing reason of `CHAIN_FAILURES`.
+    """
+    if not steps:
+        return "no_equations"
+    results = []
+    for step in steps:
+        try:
+            expression, result = split_step(step)
+            value, written = evaluate(expression), parse_number(result)
+        except ValueError:
+            return "unparseable_step"
+        if value != written:
+            return "wrong_step_result"
+        results.append(written)
+    final = parse_number(answer)
+    if results[-1] == final:
+        return None
+    return "answer_from_earlier_step" if final in results else "answer_not_in_chain"
