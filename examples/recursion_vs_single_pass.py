@@ -24,6 +24,7 @@ VARIANTS: dict[str, list[str]] = {
     "trm": [],
     "single_pass": ["--single_pass", "true"],
     "trm_T2_n2": ["--H_cycles", "2", "--L_cycles", "2"],
+    "trm_T3_n6": ["--H_cycles", "3", "--L_cycles", "6"],
     "trm_no_ema": ["--ema_decay", "0"],
     "trm_4layers_n3": ["--num_layers", "4", "--L_cycles", "3"],
 }
