@@ -24,13 +24,15 @@ def train() -> datasets.Dataset:
 
 
 @pytest.fixture(scope="module")
-def test_questions() -> list[str]:
+def gsm8k_test_questions() -> list[str]:
     return list(load_gsm8k(GSM8K, "test")["question"])
 
 
 @pytest.fixture(scope="module")
-def variants(train, test_questions) -> datasets.Dataset:
-    return augment_numbers(train, num_variants=2, seed=0, target="final", forbidden_questions=test_questions)
+def variants(train, gsm8k_test_questions) -> datasets.Dataset:
+    return augment_numbers(
+        train, num_variants=2, seed=0, target="final", forbidden_questions=gsm8k_test_questions
+    )
 
 
 def test_every_variant_reexecutes_to_its_answer(variants) -> None:
@@ -43,10 +45,10 @@ def test_every_variant_reexecutes_to_its_answer(variants) -> None:
 
 
 def test_variants_change_numbers_only_and_never_equal_a_test_question(
-    train, variants, test_questions
+    train, variants, gsm8k_test_questions
 ) -> None:
     originals = {record["id"]: record for record in train}
-    assert not set(variants["question"]) & set(test_questions)
+    assert not set(variants["question"]) & set(gsm8k_test_questions)
     for variant in variants:
         original = originals[variant["id"].rsplit("-aug", 1)[0]]
         assert variant["question"] != original["question"]
