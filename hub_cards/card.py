@@ -237,6 +237,7 @@ def render_model_card(
     evaluations: list[dict],
     training_info: TrainingInfo,
     plots: list[str],
+    example_question: str = EXAMPLE_QUESTION,
 ) -> ModelCard:
     """Render the card: metadata (model-index, datasets, license, tags) and the body from the template.
 
@@ -248,6 +249,7 @@ def render_model_card(
         evaluations (`list[dict]`): From [`load_evaluations`]; must not be empty.
         training_info (`TrainingInfo`): How the model was trained.
         plots (`list[str]`): PNG file names shipped next to the card; those in `PLOT_CAPTIONS` are shown.
+        example_question (`str`, *optional*): The question of the usage example.
 
     Returns:
         `ModelCard`: the card; `card.save(folder / "README.md")` writes it.
@@ -290,7 +292,7 @@ def render_model_card(
         answer_length=config.answer_length,
         max_question_length=config.max_question_length,
         dtype=dtype,
-        example_question=EXAMPLE_QUESTION,
+        example_question=example_question,
         results=[_result_row(evaluation) for evaluation in evaluations],
         plots=[
             {"file": name, "caption": caption.format(dataset=DATASETS[evaluated[0]].name)}

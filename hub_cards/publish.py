@@ -75,6 +75,10 @@ class PublishArguments:
     overwrite: bool = field(
         default=False, metadata={"help": "Replace the files of a non-empty OUT (it must hold no folders)."}
     )
+    example_question: str = field(
+        default=EXAMPLE_QUESTION,
+        metadata={"help": "The question of the card's usage example; it must fit max_question_length."},
+    )
     push: bool = field(default=False, metadata={"help": "Upload the folder to the Hub in one commit."})
     private: bool = field(default=False, metadata={"help": "Create the repository as private."})
 
@@ -145,6 +149,12 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
     training_info = TrainingInfo.load(model_dir / TRAINING_INFO_NAME)
     model = load_model(model_dir, DTYPES[args.dtype] if args.dtype else "auto")
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    example_length = len(tokenizer(args.example_question)["input_ids"])
+    if example_length > model.config.max_question_length:
+        raise PublishError(
+            f"The example question has {example_length} tokens, more than the model's "
+            f"max_question_length={model.config.max_question_length}; pass --example-question."
+        )
 
     _clear_out(out, args.overwrite)
     out.mkdir(parents=True, exist_ok=True)
@@ -170,6 +180,7 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
         evaluations=evaluations,
         training_info=training_info,
         plots=plots,
+        example_question=args.example_question,
     )
     card.save(out / "README.md")
     _refuse_machine_paths(out, {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)})

@@ -405,3 +405,13 @@ def test_publish_refuses_a_training_command_with_machine_paths(
     (trained / "training_info.json").write_text(json.dumps(info))
     assert main(["--model-dir", str(trained), "--repo-id", REPO_ID, "--out", str(tmp_path / "repo")]) == 1
     assert f"training_info.json names {trained}" in capsys.readouterr().err
+
+
+def test_publish_refuses_an_example_question_longer_than_the_model_reads(
+    model_dir: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "repo"
+    argv = ["--model-dir", str(model_dir), "--repo-id", REPO_ID, "--out", str(out)]
+    assert main([*argv, "--example-question", " ".join(["apples"] * 500)]) == 1
+    assert "max_question_length" in capsys.readouterr().err
+    assert not out.exists()
