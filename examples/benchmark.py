@@ -1,0 +1,686 @@
+"""Benchmark TRM training and inference speed against the `tiny-recursive-model` package, on this machine.
+
+    python examples/benchmark.py [--quick] [--json PATH] [--device cpu|cuda] [--bf16/--no-bf16] [--compile]
+        [--model SAVED_MODEL] [--config TRAINING_YAML] [--repeats N] [--batch_size N]
+
+Everything below is measured in one run; timed contestants alternate repeat by repeat (the order
+reversed on every other repeat) and the medians are reported.
+
+1. Train step: one supervision step (forward, backward, AdamW step) at the paper's Sudoku size:
+   hidden 512, 8 heads, 2 layers, T = 3, n = 6, 81 positions, vocabulary 11, batch 64 on CPU (768 on
+   GPU). Ours is `TRMForMathQA` with the attention and the MLP mixer; its 81 positions are one
+   summary slot, 40 answer slots and 40 question tokens. The peer is `tiny-recursive-model` (MIT,
+   `pip install "trm-math[bench]"`) built from its own blocks at the same sizes (its attention
+   network is the x-transformers `Encoder` its trainer expects, its MLP network `MLPMixer1D`); when it
+   is not installed it is reported as missing. Both use plain AdamW. The peer's networks differ from
+   ours (pre-norm LayerNorm, GELU, no RoPE; a 4 * D wide token MLP), so the sizes are equal, the
+   FLOPs are not.
+2. Matmul peak: a square matmul (4096^3; 2048^3 with `--quick`) in the compute dtype, and the
+   fraction of it our train step reaches (see `useful_flops_per_train_step`).
+3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
+   held-out set of the training config (`--config`): throughput ratio and exact-match difference.
+   The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
+   `--compile` applies to the train steps only.
+4. Peak memory: every contestant again in a fresh subprocess; on CPU the process's peak resident
+   set while the workload runs (the kernel's high-water mark, reset once the model and data are
+   built) and its growth over the resident set at that point, on GPU `torch.cuda.max_memory_allocated`
+   and its growth over the memory allocated before the workload.
+
+`--quick` (batch 8, 3 repeats, 2048^3 matmul, a 300-step inference model) takes a few minutes
+on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import importlib.metadata
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
+from modeling_trm import TRMConfig, TRMForMathQA
+from modeling_trm.configuration_trm import swiglu_width
+from training.arguments import parse_arguments
+from training.data.math_datasets import build_eval_dataset
+from training.evaluation import decode_answers
+from training.train import main as train_main
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_CONFIG = str(REPO / "training" / "configs" / "tiny.yaml")
+PEER_PACKAGE = "tiny-recursive-model"
+TRAIN_CONTESTANTS = ("ours_attention", "ours_mlp", "peer_attention", "peer_mlp")
+GENERATE_MODES = {"act": True, "all_steps": False}
+
+Step = Callable[[], None]
+
+
+@dataclass
+class BenchSettings:
+    """What to measure and at which sizes (the defaults are the paper's Sudoku setting on CPU)."""
+
+    device: str = "cpu"
+    bf16: bool = False
+    compile: bool = False
+    hidden_size: int = 512
+    num_heads: int = 8
+    num_layers: int = 2
+    H_cycles: int = 3
+    L_cycles: int = 6
+    answer_length: int = 40
+    max_question_length: int = 40
+    vocab_size: int = 11
+    batch_size: int = 64
+    repeats: int = 5
+    warmup: int = 1
+    matmul_size: int = 4096
+    memory_steps: int = 2
+    config: str = TINY_CONFIG
+    model: str | None = None
+    train_steps: int | None = None
+    eval_batch_size: int = 64
+    max_eval_examples: int | None = None
+    quick: bool = False
+
+    @property
+    def sequence_length(self) -> int:
+        """Positions per sequence: one summary slot, the answer slots, the question tokens."""
+        return 1 + self.answer_length + self.max_question_length
+
+
+def cpu_info() -> dict[str, str]:
+    """The first processor's fields from the Linux cpuinfo table (empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {}
+    fields = {}
+    for line in text.split("\n\n")[0].splitlines():
+        name, _, value = line.partition(":")
+        fields[name.strip()] = value.strip()
+    return fields
+
+
+def bf16_supported(device: str) -> bool:
+    """Whether bf16 matmuls run natively: GPUs that say so, CPUs with AVX512-BF16 or AMX."""
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    flags = cpu_info().get("flags", "").split()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def describe_device(device: str) -> str:
+    """One line naming the processor and the threads torch uses."""
+    if device == "cuda":
+        return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda})"
+    name = cpu_info().get("model name") or platform.processor() or "unknown CPU"
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"{name}, {torch.get_num_threads()} torch threads of {os.cpu_count()} cores, {capability}"
+
+
+def autocast(settings: BenchSettings) -> contextlib.AbstractContextManager:
+    """bf16 autocast on the benchmark device, or nothing."""
+    return torch.autocast(settings.device, dtype=torch.bfloat16, enabled=settings.bf16)
+
+
+def timed(fn: Step, device: str) -> float:
+    """Seconds one call of `fn` takes, with the device synchronised around it."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def time_interleaved(
+    steps: dict[str, Step], repeats: int, warmup: int, device: str
+) -> dict[str, list[float]]:
+    """Time each step `repeats` times, round-robin, reversing the order every other round.
+
+    Returns:
+        `dict[str, list[float]]`: seconds per call, per contestant.
+    """
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for repeat in range(repeats):
+        order = list(steps) if repeat % 2 == 0 else list(reversed(steps))
+        for name in order:
+            times[name].append(timed(steps[name], device))
+    return times
+
+
+def measure_matmul_peak(size: int, dtype: torch.dtype, device: str, repeats: int) -> float:
+    """Median GFLOP/s of a `size`^3 matmul (2 * size^3 FLOPs) in `dtype`."""
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    times = time_interleaved({"matmul": lambda: torch.matmul(a, b)}, repeats, 1, device)["matmul"]
+    return 2 * size**3 / statistics.median(times) / 1e9
+
+
+def network_macs(config: TRMConfig, seq_len: int) -> int:
+    """Multiply-accumulates of one application of the tiny network (all blocks) to one sequence.
+
+    Per block, with S positions and width D: attention projections `4 S D^2` plus scores and their
+    weighted sum `2 S^2 D` (or, for the MLP mixer, a SwiGLU over the sequence axis `3 D S I_S`), and
+    the channel SwiGLU `3 S D I` (I = `config.intermediate_size`). Norms, RoPE, softmax and other
+    elementwise work are not counted.
+    """
+    d, s = config.hidden_size, seq_len
+    if config.mixer == "attention":
+        mixer = 4 * s * d * d + 2 * s * s * d
+    else:
+        mixer = 3 * d * s * swiglu_width(config.expansion, s)
+    return config.num_layers * (mixer + 3 * s * d * config.intermediate_size)
+
+
+def useful_flops_per_train_step(config: TRMConfig, batch_size: int) -> float:
+    """Useful FLOPs of one supervision step (forward, backward) of `TRMForMathQA`, counted analytically.
+
+    With `net` = `network_macs` and `head` = answer_length * D * vocab (the LM head over the answer
+    slots; the 1-wide halting head is negligible), and FLOPs = 2 * MACs:
+
+        forward, all T cycles:   fwd_all  = 2 * B * (T * (n + 1) * net + head)
+        forward, the last cycle: fwd_last = 2 * B * ((n + 1) * net + head)
+        FLOPs = fwd_all + 2 * fwd_last
+
+    Backward costs about twice its forward, and only the last cycle has one: the first T - 1 cycles
+    run under `torch.no_grad()`. The optimizer step and the embeddings are not counted.
+    """
+    net = network_macs(config, config.sequence_length)
+    head = config.answer_length * config.hidden_size * config.vocab_size
+    updates = config.L_cycles + 1
+    fwd_all = 2 * batch_size * (config.H_cycles * updates * net + head)
+    fwd_last = 2 * batch_size * (updates * net + head)
+    return float(fwd_all + 2 * fwd_last)
+
+
+def trm_config(settings: BenchSettings, mixer: str) -> TRMConfig:
+    """Our model's config at the benchmark sizes."""
+    return TRMConfig(
+        vocab_size=settings.vocab_size,
+        hidden_size=settings.hidden_size,
+        num_heads=settings.num_heads,
+        num_layers=settings.num_layers,
+        H_cycles=settings.H_cycles,
+        L_cycles=settings.L_cycles,
+        answer_length=settings.answer_length,
+        max_question_length=settings.max_question_length,
+        mixer=mixer,
+    )
+
+
+def adamw(model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The optimizer both sides train with."""
+    return torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=0.1)
+
+
+def ours_train_step(settings: BenchSettings, mixer: str) -> Step:
+    """A train step of `TRMForMathQA` on random full-length questions, carrying the state across calls."""
+    model = TRMForMathQA(trm_config(settings, mixer)).to(settings.device).train()
+    forward = torch.compile(model) if settings.compile else model
+    optimizer = adamw(model)
+    shape = (settings.batch_size, settings.max_question_length)
+    input_ids = torch.randint(1, settings.vocab_size, shape, device=settings.device)
+    labels_shape = (settings.batch_size, settings.answer_length)
+    labels = torch.randint(0, settings.vocab_size, labels_shape, device=settings.device)
+    carry = None
+
+    def step() -> None:
+        nonlocal carry
+        with autocast(settings):
+            output = forward(input_ids, labels=labels, carry=carry)
+        output.loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        carry = output.carry
+
+    return step
+
+
+def peer_network(settings: BenchSettings, mixer: str) -> torch.nn.Module:
+    """The peer's tiny network at our sizes, from its own building blocks (ImportError when missing)."""
+    if mixer == "attention":
+        from x_transformers import Encoder
+
+        return Encoder(
+            dim=settings.hidden_size,
+            depth=settings.num_layers,
+            heads=settings.num_heads,
+            attn_dim_head=settings.hidden_size // settings.num_heads,
+        )
+    from tiny_recursive_model import MLPMixer1D
+
+    return MLPMixer1D(dim=settings.hidden_size, depth=settings.num_layers, seq_len=settings.sequence_length)
+
+
+def peer_train_step(settings: BenchSettings, mixer: str) -> Step:
+    """A train step of the peer's `TinyRecursiveModel` (one `forward` = one supervision step)."""
+    from tiny_recursive_model import TinyRecursiveModel
+
+    model = TinyRecursiveModel(
+        dim=settings.hidden_size,
+        num_tokens=settings.vocab_size,
+        network=peer_network(settings, mixer),
+        num_refinement_blocks=settings.H_cycles,
+        num_latent_refinements=settings.L_cycles,
+    ).to(settings.device)
+    forward = torch.compile(model) if settings.compile else model
+    optimizer = adamw(model)
+    shape = (settings.batch_size, settings.sequence_length)
+    seq = torch.randint(0, settings.vocab_size, shape, device=settings.device)
+    labels = torch.randint(0, settings.vocab_size, shape, device=settings.device)
+    y, z = model.get_initial()
+
+    def step() -> None:
+        nonlocal y, z
+        with autocast(settings):
+            loss, _, y, z, _, _ = forward(seq, y, z, labels=labels)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step
+
+
+def build_train_step(name: str, settings: BenchSettings) -> Step:
+    """The train step of contestant `name` (one of `TRAIN_CONTESTANTS`)."""
+    side, mixer = name.split("_")
+    return (ours_train_step if side == "ours" else peer_train_step)(settings, mixer)
+
+
+def peer_version() -> str:
+    """The installed peer's version."""
+    try:
+        return importlib.metadata.version(PEER_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown version"
+
+
+def build_available_steps(settings: BenchSettings) -> tuple[dict[str, Step], dict[str, str]]:
+    """Train steps of every contestant that can be built, and why the others cannot."""
+    steps, missing = {}, {}
+    for name in TRAIN_CONTESTANTS:
+        try:
+            steps[name] = build_train_step(name, settings)
+        except ImportError as error:
+            if name.startswith("ours"):
+                raise
+            missing[name] = f"{PEER_PACKAGE} not importable ({error})"
+    return steps, missing
+
+
+def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
+    """Time every train-step contestant, interleaved, and relate ours to the peer and the matmul peak.
+
+    Returns:
+        `dict` with `contestants` (per name: `status`, `median_ms`, `examples_steps_per_s`, `times_ms`
+        and, for ours, `useful_gflop_per_step`, `fraction_of_matmul_peak`,
+        `speedup_vs_peer_same_mixer`), `speedup_vs_fastest_peer` (the fastest peer's median time over
+        our fastest one's; None without a peer) and `fraction_of_matmul_peak` (ours, attention).
+    """
+    steps, missing = build_available_steps(settings)
+    # A compiled step compiles again once the carry stops being the initial one.
+    warmup = settings.warmup + (1 if settings.compile else 0)
+    times = time_interleaved(steps, settings.repeats, warmup, settings.device)
+    contestants: dict[str, dict] = {}
+    for name in TRAIN_CONTESTANTS:
+        if name in missing:
+            contestants[name] = {"status": "missing", "reason": missing[name], "median_ms": None}
+            continue
+        median = statistics.median(times[name])
+        contestants[name] = {
+            "status": "measured",
+            "median_ms": 1000 * median,
+            "examples_steps_per_s": settings.batch_size / median,
+            "times_ms": [1000 * t for t in times[name]],
+        }
+    for mixer in ("attention", "mlp"):
+        ours, peer = contestants[f"ours_{mixer}"], contestants[f"peer_{mixer}"]
+        flops = useful_flops_per_train_step(trm_config(settings, mixer), settings.batch_size)
+        ours["useful_gflop_per_step"] = flops / 1e9
+        ours["fraction_of_matmul_peak"] = flops / (ours["median_ms"] / 1000) / (matmul_gflops * 1e9)
+        ours["speedup_vs_peer_same_mixer"] = (
+            peer["median_ms"] / ours["median_ms"] if peer["median_ms"] else None
+        )
+    medians = {name: entry["median_ms"] for name, entry in contestants.items() if entry["median_ms"]}
+    peers = [ms for name, ms in medians.items() if name.startswith("peer")]
+    fastest_ours = min(ms for name, ms in medians.items() if name.startswith("ours"))
+    return {
+        "contestants": contestants,
+        "speedup_vs_fastest_peer": min(peers) / fastest_ours if peers else None,
+        "fraction_of_matmul_peak": contestants["ours_attention"]["fraction_of_matmul_peak"],
+    }
+
+
+def train_inference_model(settings: BenchSettings, output_dir: str) -> None:
+    """Train a small model with `training/train.py`'s `main` from `settings.config` into `output_dir`."""
+    argv = ["--config", settings.config, "--output_dir", output_dir, "--do_eval", "false"]
+    argv += ["--disable_tqdm", "true"]
+    if settings.train_steps is not None:
+        argv += ["--max_steps", str(settings.train_steps), "--logging_steps", str(settings.train_steps)]
+    train_main(argv)
+
+
+def load_eval_batches(
+    settings: BenchSettings,
+) -> tuple[TRMForMathQA, PreTrainedTokenizerBase, list[dict[str, torch.Tensor]]]:
+    """The saved model `settings.model`, its tokenizer and the config's held-out set in batches."""
+    model = AutoModel.from_pretrained(settings.model).to(settings.device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(settings.model)
+    data_args = parse_arguments(["--config", settings.config])[1]
+    data_args.max_eval_samples = settings.max_eval_examples
+    dataset, collator = build_eval_dataset(
+        data_args.dataset, data_args, tokenizer, model.config.max_question_length, model.config.answer_length
+    )
+    loader = DataLoader(dataset, batch_size=settings.eval_batch_size, collate_fn=collator)
+    batches = [{key: value.to(settings.device) for key, value in batch.items()} for batch in loader]
+    return model, tokenizer, batches
+
+
+def generate_pass(
+    model: TRMForMathQA, batches: list[dict[str, torch.Tensor]], use_act: bool, settings: BenchSettings
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Answer every batch with `generate`; returns the answer tokens and the steps each row ran."""
+    sequences, num_steps = [], []
+    with autocast(settings):
+        for batch in batches:
+            output = model.generate(
+                batch["input_ids"],
+                attention_mask=batch["attention_mask"],
+                use_act=use_act,
+                return_dict_in_generate=True,
+            )
+            sequences.append(output.sequences.cpu())
+            num_steps.append(output.num_steps.cpu())
+    return torch.cat(sequences), torch.cat(num_steps)
+
+
+def benchmark_inference(settings: BenchSettings) -> dict:
+    """Time `generate` with ACT against all N_sup steps (interleaved) and compare their exact match.
+
+    Returns:
+        `dict` with `num_examples`, `max_supervision_steps`, per mode (`act`, `all_steps`)
+        `median_s`, `examples_per_s`, `mean_steps`, `exact_match`, and `act_speedup` (ACT examples/s
+        over all-steps examples/s) and `accuracy_delta` (ACT exact match minus all-steps exact match).
+    """
+    model, tokenizer, batches = load_eval_batches(settings)
+    references = decode_answers(tokenizer, torch.cat([batch["labels"].cpu() for batch in batches]))
+    passes = {
+        mode: functools.partial(generate_pass, model, batches, use_act, settings)
+        for mode, use_act in GENERATE_MODES.items()
+    }
+    times = time_interleaved(passes, settings.repeats, settings.warmup, settings.device)
+    results: dict = {
+        "num_examples": len(references),
+        "max_supervision_steps": model.config.max_supervision_steps,
+    }
+    for mode, run in passes.items():
+        sequences, num_steps = run()
+        predictions = decode_answers(tokenizer, sequences)
+        correct = sum(p == r for p, r in zip(predictions, references, strict=True))
+        median = statistics.median(times[mode])
+        results[mode] = {
+            "median_s": median,
+            "examples_per_s": len(references) / median,
+            "mean_steps": num_steps.float().mean().item(),
+            "exact_match": correct / len(references),
+        }
+    results["act_speedup"] = results["act"]["examples_per_s"] / results["all_steps"]["examples_per_s"]
+    results["accuracy_delta"] = results["act"]["exact_match"] - results["all_steps"]["exact_match"]
+    return results
+
+
+def build_workload(name: str, settings: BenchSettings) -> Step:
+    """A train step (`TRAIN_CONTESTANTS`) or one `generate` pass over the held-out set (`GENERATE_MODES`)."""
+    if name in TRAIN_CONTESTANTS:
+        return build_train_step(name, settings)
+    model, _, batches = load_eval_batches(settings)
+    return functools.partial(generate_pass, model, batches, GENERATE_MODES[name], settings)
+
+
+def reset_peak_rss() -> bool:
+    """Lower the kernel's peak-RSS mark to the current RSS (Linux 4.0+); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_bytes() -> int:
+    """The process's peak resident set: `VmHWM` on Linux (what `reset_peak_rss` lowers), else getrusage's.
+
+    getrusage's max RSS also keeps the peak of threads that have exited, so it cannot be reset.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024  # kB
+
+
+def memory_probe(name: str, settings: BenchSettings) -> dict:
+    """Peak memory of `settings.memory_steps` calls of workload `name`, in this (fresh) process.
+
+    Returns:
+        `dict` with `metric` (what was read), `peak_mib` (the peak while the workload ran) and
+        `delta_mib` (that peak minus the memory in use once the model and data were built).
+    """
+    workload = build_workload(name, settings)
+    if settings.device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        for _ in range(settings.memory_steps):
+            workload()
+        peak = torch.cuda.max_memory_allocated()
+        metric = "torch.cuda.max_memory_allocated"
+    else:
+        # Without the reset, the peak of importing and building would hide a smaller workload's.
+        reset = reset_peak_rss()
+        before = peak_rss_bytes()
+        for _ in range(settings.memory_steps):
+            workload()
+        peak = peak_rss_bytes()
+        metric = "peak RSS (VmHWM), reset after building" if reset else "peak RSS since process start"
+    return {"metric": metric, "peak_mib": peak / 2**20, "delta_mib": (peak - before) / 2**20}
+
+
+def measure_memory(names: list[str], settings: BenchSettings) -> dict[str, dict]:
+    """Run `memory_probe` for each workload in its own subprocess, so that no peak leaks into another."""
+    results = {}
+    for name in names:
+        command = [
+            sys.executable,
+            __file__,
+            "--memory_probe",
+            name,
+            "--settings",
+            json.dumps(asdict(settings)),
+        ]
+        completed = subprocess.run(command, check=True, capture_output=True, text=True)
+        results[name] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return results
+
+
+@contextlib.contextmanager
+def inference_model(settings: BenchSettings) -> Iterator[tuple[BenchSettings, str]]:
+    """Settings pointing at a saved model (`--model`, or one trained now into a temporary folder)."""
+    if settings.model is not None:
+        yield settings, settings.model
+        return
+    with tempfile.TemporaryDirectory() as output_dir:
+        train_inference_model(settings, output_dir)
+        steps = settings.train_steps or "the config's"
+        yield replace(settings, model=output_dir), f"trained now: {Path(settings.config).name}, {steps} steps"
+
+
+def run_benchmark(settings: BenchSettings) -> dict:
+    """Every measurement of the module docstring; returns the report written as JSON."""
+    dtype = torch.bfloat16 if settings.bf16 else torch.float32
+    matmul = measure_matmul_peak(settings.matmul_size, dtype, settings.device, settings.repeats)
+    train = benchmark_train(settings, matmul)
+    measured = [name for name, entry in train["contestants"].items() if entry["status"] == "measured"]
+    for name, memory in measure_memory(measured, settings).items():
+        train["contestants"][name]["memory"] = memory
+    with inference_model(settings) as (model_settings, source):
+        inference = {"model": source, **benchmark_inference(model_settings)}
+        inference["memory"] = measure_memory(list(GENERATE_MODES), model_settings)
+    return {
+        "device": describe_device(settings.device),
+        "torch_version": torch.__version__,
+        "peer": peer_version() if any(name.startswith("peer") for name in measured) else "missing",
+        "settings": {**asdict(settings), "sequence_length": settings.sequence_length},
+        "matmul_peak": {
+            "size": settings.matmul_size,
+            "dtype": str(dtype).removeprefix("torch."),
+            "gflops": matmul,
+        },
+        "train_step": train,
+        "inference": inference,
+    }
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_report(report: dict) -> str:
+    """The report as a plain-text table."""
+    s = report["settings"]
+    precision = "bf16 autocast" if s["bf16"] else "fp32"
+    lines = [
+        f"device: {report['device']}; torch {report['torch_version']}; {precision}"
+        + ("; torch.compile" if s["compile"] else ""),
+        f"peer {PEER_PACKAGE}: {report['peer']}",
+        f"train step = one supervision step (forward + backward + AdamW): hidden {s['hidden_size']}, "
+        f"{s['num_heads']} heads, {s['num_layers']} layers, T={s['H_cycles']}, n={s['L_cycles']}, "
+        f"vocab {s['vocab_size']}, batch {s['batch_size']}" + (" (--quick)" if s["quick"] else ""),
+        f"sequence {s['sequence_length']} = 1 summary + {s['answer_length']} answer slots + "
+        f"{s['max_question_length']} question tokens (ours); {s['sequence_length']} tokens (peer); "
+        f"medians of {s['repeats']} interleaved repeats",
+        f"matmul peak: {report['matmul_peak']['size']}^3 {report['matmul_peak']['dtype']} = "
+        f"{report['matmul_peak']['gflops']:.1f} GFLOP/s",
+        "",
+        f"{'contestant':<16} {'ms/step':>10} {'ex*steps/s':>11} {'useful GFLOP':>13} {'of peak':>8} "
+        f"{'vs peer':>8} {'peak MiB':>9} {'+MiB':>8}",
+    ]
+    for name, entry in report["train_step"]["contestants"].items():
+        if entry["status"] != "measured":
+            lines.append(f"{name:<16} {'missing':>10}")
+            continue
+        memory = entry["memory"]
+        lines.append(
+            f"{name:<16} {entry['median_ms']:>10.1f} {entry['examples_steps_per_s']:>11.2f} "
+            f"{_number(entry.get('useful_gflop_per_step'), '.1f'):>13} "
+            f"{_number(entry.get('fraction_of_matmul_peak'), '.1%'):>8} "
+            f"{_number(entry.get('speedup_vs_peer_same_mixer'), '.2f'):>8} "
+            f"{memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
+        )
+    train = report["train_step"]
+    lines += [
+        f"speedup vs fastest peer: {_number(train['speedup_vs_fastest_peer'], '.2f')}; "
+        f"fraction of matmul peak (ours, attention): {train['fraction_of_matmul_peak']:.1%}",
+        "vs peer = the peer's ms/step over ours, same mixer (> 1: ours faster); the peer's networks are "
+        "its own (x-transformers Encoder, MLPMixer1D), so equal sizes, not equal FLOPs; useful GFLOP "
+        "counted for ours only",
+    ]
+    inference = report["inference"]
+    lines += [
+        "",
+        f"inference: generate on {inference['num_examples']} held-out problems of {Path(s['config']).name}, "
+        f"N_sup={inference['max_supervision_steps']}, model {inference['model']}",
+        f"{'mode':<16} {'examples/s':>10} {'mean steps':>11} {'exact match':>12} {'peak MiB':>9} {'+MiB':>8}",
+    ]
+    for mode in GENERATE_MODES:
+        entry, memory = inference[mode], inference["memory"][mode]
+        lines.append(
+            f"{mode:<16} {entry['examples_per_s']:>10.1f} {entry['mean_steps']:>11.2f} "
+            f"{entry['exact_match']:>12.3f} {memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
+        )
+    lines += [
+        f"act_speedup {inference['act_speedup']:.2f}x, accuracy_delta {inference['accuracy_delta']:+.3f}",
+        f"memory: {inference['memory']['act']['metric']}, in a fresh process per contestant; "
+        "+MiB is the peak's growth over the built model and data",
+    ]
+    return "\n".join(lines)
+
+
+def settings_from_args(args: argparse.Namespace) -> BenchSettings:
+    """Benchmark settings from the command line (`--quick` shrinks batch, repeats, matmul, training)."""
+    sizes = {"batch_size": 64 if args.device == "cpu" else 768}
+    if args.quick:
+        sizes = {"batch_size": 8, "repeats": 3, "matmul_size": 2048, "train_steps": 300, "quick": True}
+    if args.repeats is not None:
+        sizes["repeats"] = args.repeats
+    if args.batch_size is not None:
+        sizes["batch_size"] = args.batch_size
+    bf16 = bf16_supported(args.device) if args.bf16 is None else args.bf16
+    return BenchSettings(
+        device=args.device, bf16=bf16, compile=args.compile, model=args.model, config=args.config, **sizes
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of the module docstring."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="CI size: batch 8, 3 repeats, 2048^3 matmul.")
+    parser.add_argument("--json", help="Also write the report to this JSON file.")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument(
+        "--bf16", action=argparse.BooleanOptionalAction, help="bf16 autocast; default: when supported."
+    )
+    parser.add_argument("--compile", action="store_true", help="torch.compile both sides' train steps.")
+    parser.add_argument(
+        "--model", help="Saved TRM math model for the inference part; default: train one now."
+    )
+    parser.add_argument(
+        "--config",
+        default=TINY_CONFIG,
+        help="Training YAML: its held-out set, and how to train the default model.",
+    )
+    parser.add_argument("--repeats", type=int, help="Timed repeats per contestant.")
+    parser.add_argument("--batch_size", type=int, help="Train-step batch size.")
+    parser.add_argument("--memory_probe", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda, but no CUDA device is available.")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.memory_probe:
+        print(json.dumps(memory_probe(args.memory_probe, BenchSettings(**json.loads(args.settings)))))
+        return
+    report = run_benchmark(settings_from_args(args))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    print(format_report(report))
+
+
+if __name__ == "__main__":
+    main()

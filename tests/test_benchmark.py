@@ -1,0 +1,124 @@
+"""`examples/benchmark.py` at tiny sizes: every reported number exists and is finite, the FLOP count
+matches a hand count, and a missing peer package is reported as missing instead of failing the run."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from modeling_trm import TRMConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_benchmark() -> types.ModuleType:
+    """Import the example script as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("benchmark", REPO / "examples" / "benchmark.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["benchmark"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = load_benchmark()
+
+TINY = benchmark.BenchSettings(
+    hidden_size=64,
+    num_heads=4,
+    H_cycles=2,
+    L_cycles=2,
+    answer_length=8,
+    max_question_length=8,
+    batch_size=4,
+    repeats=2,
+    matmul_size=128,
+    memory_steps=1,
+    train_steps=2,
+    max_eval_examples=16,
+)
+
+
+def is_positive(value: float | None) -> bool:
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A whole benchmark run at tiny sizes with the peer made unimportable, read back from its JSON."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "tiny_recursive_model", None)
+        result = benchmark.run_benchmark(TINY)
+    path = tmp_path_factory.mktemp("bench") / "bench.json"
+    path.write_text(json.dumps(result))
+    return json.loads(path.read_text())
+
+
+def test_flop_count_matches_a_hand_count() -> None:
+    config = TRMConfig(
+        vocab_size=11,
+        hidden_size=64,
+        num_heads=4,
+        H_cycles=3,
+        L_cycles=6,
+        answer_length=40,
+        max_question_length=40,
+    )
+    d, s, width = 64, 81, 256  # SwiGLU width round(4 * 64 * 2 / 3) = 171, rounded up to 256
+    block = (4 * s * d * d + 2 * s * s * d) + 3 * s * d * width
+    net, head = 2 * block, 40 * d * 11
+    forward_all, forward_last = 2 * (3 * 7 * net + head), 2 * (7 * net + head)
+    assert benchmark.useful_flops_per_train_step(config, batch_size=2) == 2 * (forward_all + 2 * forward_last)
+
+
+def test_missing_peer_is_reported_as_missing(report: dict) -> None:
+    train = report["train_step"]
+    assert train["speedup_vs_fastest_peer"] is None
+    for name in ("peer_attention", "peer_mlp"):
+        assert train["contestants"][name]["status"] == "missing"
+        assert train["contestants"][name]["median_ms"] is None
+    assert train["contestants"]["ours_attention"]["speedup_vs_peer_same_mixer"] is None
+
+
+def test_train_step_numbers_are_finite_and_positive(report: dict) -> None:
+    train = report["train_step"]
+    assert is_positive(report["matmul_peak"]["gflops"])
+    assert is_positive(train["fraction_of_matmul_peak"])
+    for name in ("ours_attention", "ours_mlp"):
+        entry = train["contestants"][name]
+        assert entry["status"] == "measured" and len(entry["times_ms"]) == TINY.repeats
+        for key in ("median_ms", "examples_steps_per_s", "useful_gflop_per_step", "fraction_of_matmul_peak"):
+            assert is_positive(entry[key]), (name, key, entry[key])
+        assert is_positive(entry["memory"]["peak_mib"]) and entry["memory"]["delta_mib"] >= 0
+
+
+def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
+    inference = report["inference"]
+    assert inference["num_examples"] == TINY.max_eval_examples
+    assert is_positive(inference["act_speedup"])
+    assert -1.0 <= inference["accuracy_delta"] <= 1.0
+    for mode in ("act", "all_steps"):
+        assert is_positive(inference[mode]["examples_per_s"])
+        assert 1 <= inference[mode]["mean_steps"] <= inference["max_supervision_steps"]
+        assert is_positive(inference["memory"][mode]["peak_mib"])
+    # Without ACT every row runs all N_sup steps.
+    assert inference["all_steps"]["mean_steps"] == inference["max_supervision_steps"]
+
+
+def test_report_records_device_versions_and_settings(report: dict) -> None:
+    assert report["device"] and report["torch_version"] and report["peer"] == "missing"
+    assert report["settings"]["sequence_length"] == 1 + TINY.answer_length + TINY.max_question_length
+    table = benchmark.format_report(report)
+    assert "peer_attention" in table and "missing" in table and "act_speedup" in table
+
+
+def test_peer_adapter_runs_a_train_step_when_installed() -> None:
+    pytest.importorskip("tiny_recursive_model")
+    pytest.importorskip("x_transformers")
+    for mixer in ("attention", "mlp"):
+        benchmark.peer_train_step(TINY, mixer)()
