@@ -110,7 +110,9 @@ def stablemax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch
     where `labels == -100`.
     """
     logits = logits.float()
-    s = torch.where(logits < 0, 1 / (1 - logits), logits + 1)
+    # The clamp keeps the unused branch finite (1 / (1 - x) is infinite at x = 1), else its NaN
+    # gradient leaks through `torch.where`.
+    s = torch.where(logits < 0, 1 / (1 - logits.clamp(max=0)), logits + 1)
     log_probs = torch.log(s / s.sum(dim=-1, keepdim=True))
     valid = labels != IGNORE_INDEX
     picked = log_probs.gather(-1, torch.where(valid, labels, 0).unsqueeze(-1)).squeeze(-1)

@@ -277,3 +277,11 @@ def test_too_long_question_is_an_error_not_truncated() -> None:
         model(torch.ones(1, TINY["max_question_length"] + 1, dtype=torch.long))
     with pytest.raises(ValueError, match="labels"):
         model(torch.ones(1, 4, dtype=torch.long), labels=torch.ones(1, 2, dtype=torch.long))
+
+
+def test_stablemax_gradient_is_finite_at_a_logit_of_exactly_one() -> None:
+    from modeling_trm.modeling_trm import stablemax_cross_entropy
+
+    logits = torch.tensor([[[1.0, -1.0, 0.0, 2.0]]], requires_grad=True)  # bf16 rounds to 1.0 often
+    stablemax_cross_entropy(logits, torch.tensor([[3]])).sum().backward()
+    assert torch.isfinite(logits.grad).all()
