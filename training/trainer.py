@@ -12,6 +12,9 @@ stream: no row is fetched and dropped (the reference code discards most of each 
 grows, and one Trainer epoch is one pass over the data. The loader has no length, so training is
 set by `max_steps`. With gradient accumulation the pool is split in `gradient_accumulation_steps`
 sub-pools, one per micro-step, so an optimizer step still advances every slot once.
+
+Optimizer. The Trainer's AdamW; a model with a per-puzzle embedding (`puzzle_embedding_parameters()`)
+gets it trained by sign-SGD at its own rate, in the same optimizer object (`training/sign_sgd.py`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from transformers.utils import logging
 from modeling_trm.modeling_trm import TRMCarry
 
 from .ema import EMACallback
+from .sign_sgd import AdamWWithSignSGD
 from .slots import ExampleStream, SlotPool
 from .step_metrics import StepMetrics
 
@@ -78,11 +82,15 @@ class TRMTrainer(Trainer):
 
     Args:
         ema_decay (`float` or `None`, *optional*, defaults to 0.999): EMA decay; `None` trains without EMA.
+        eval_use_act (`bool`, *optional*, defaults to `True`): Evaluate with ACT halting; `False` runs every
+            sequence for all N_sup steps (how the paper reports puzzle accuracy).
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
     """
 
-    def __init__(self, *args: Any, ema_decay: float | None = 0.999, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, ema_decay: float | None = 0.999, eval_use_act: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if self.train_dataset is not None and self.args.max_steps <= 0:
             raise ValueError(
@@ -90,6 +98,7 @@ class TRMTrainer(Trainer):
             )
         # The slot state restores the data position exactly; skipping loader items would not.
         self.args.ignore_data_skip = True
+        self.eval_use_act = eval_use_act
         self.ema = EMACallback(ema_decay) if ema_decay is not None else None
         if self.ema is not None:
             self.add_callback(self.ema)
@@ -141,6 +150,42 @@ class TRMTrainer(Trainer):
         for pool, pool_state in zip(self.pools, state["pools"], strict=True):
             pool.load_state_dict(pool_state, TRMCarry)
         self.exploration.set_state(state["exploration"])
+
+    def create_optimizer(self, model: torch.nn.Module | None = None) -> torch.optim.Optimizer:
+        """As `Trainer.create_optimizer`, but a model's `puzzle_embedding_parameters()` take sign-SGD.
+
+        They form one extra group at the model's `puzzle_emb_lr` with the configured weight decay
+        (the paper's setting for the per-puzzle embedding); every other parameter gets the Trainer's
+        AdamW groups. Models without a puzzle embedding get the Trainer's optimizer unchanged.
+        """
+        opt_model = self.model if model is None else model
+        get_sparse = getattr(opt_model, "puzzle_embedding_parameters", None)
+        sparse = get_sparse() if get_sparse is not None else []
+        if self.optimizer is not None or not sparse:
+            return super().create_optimizer(model)
+        optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        if optimizer_cls is not torch.optim.AdamW:
+            raise ValueError(
+                f"A model with a puzzle embedding trains with AdamW plus sign-SGD; `optim` must be "
+                f"adamw_torch or adamw_torch_fused, got {self.args.optim!r}."
+            )
+        sparse_ids = {id(p) for p in sparse}
+        decay = set(self.get_decay_parameter_names(opt_model))
+        named = [
+            (n, p) for n, p in opt_model.named_parameters() if p.requires_grad and id(p) not in sparse_ids
+        ]
+        groups = [
+            {"params": [p for n, p in named if n in decay], "weight_decay": self.args.weight_decay},
+            {"params": [p for n, p in named if n not in decay], "weight_decay": 0.0},
+            {
+                "params": sparse,
+                "lr": opt_model.config.puzzle_emb_lr,
+                "weight_decay": self.args.weight_decay,
+                "sign_sgd": True,
+            },
+        ]
+        self.optimizer = AdamWWithSignSGD(groups, **optimizer_kwargs)
+        return self.optimizer
 
     def _refill(self, pool: SlotPool, model: torch.nn.Module) -> None:
         """Give every halted slot the next example of the stream, with a fresh state."""
@@ -219,10 +264,10 @@ class TRMTrainer(Trainer):
         prediction_loss_only: bool,
         ignore_keys: list[str] | None = None,
     ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-        """Evaluate by `generate` (ACT halting), returning the predicted answer tokens as "logits"."""
+        """Evaluate by `generate` (ACT unless `eval_use_act=False`), returning the predictions as "logits"."""
         inputs = {name: value.to(self.args.device) for name, value in inputs.items()}
         labels = inputs.pop("labels", None)
         if prediction_loss_only:
             return None, None, None
-        sequences = self.accelerator.unwrap_model(model).generate(**inputs)
+        sequences = self.accelerator.unwrap_model(model).generate(**inputs, use_act=self.eval_use_act)
         return None, sequences, labels

@@ -1,0 +1,304 @@
+"""Tiny Recursive Models for grid puzzles: the TRM core of `modeling_trm.py` on a grid, cell by cell.
+
+The grid is the sequence: input and output are aligned cell by cell, so the answer state `y` at
+cell i predicts the solved cell i. An optional per-puzzle embedding is prepended as
+`puzzle_emb_len` positions; the halting head reads the first position.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import GenerationMixin
+from transformers import initialization as init
+from transformers.utils import logging
+
+from .configuration_trm_puzzle import TRMPuzzleConfig
+from .modeling_trm import (
+    IGNORE_INDEX,
+    TRMCarry,
+    TRMGenerateOutput,
+    TRMOutput,
+    TRMPreTrainedModel,
+    TRMRecursion,
+    rotary_tables,
+    softmax_cross_entropy,
+    stablemax_cross_entropy,
+)
+
+logger = logging.get_logger(__name__)
+
+
+class TRMPuzzleEmbedding(nn.Embedding):
+    """Per-puzzle embedding table, `puzzle_emb_len * hidden_size` wide; zero at init (reference code).
+
+    Trained by sign-SGD at its own rate (`training/sign_sgd.py`): each step moves only the rows of
+    the batch's puzzles. The reference keeps it as a buffer with a hand-made sparse gradient; a
+    parameter with a dense gradient is what `save_pretrained`, the Trainer and DDP expect.
+    """
+
+
+class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
+    """TRM for grid puzzles: a grid of `seq_len` tokens in, the solved grid out.
+
+    The network sees `[puzzle_emb_len puzzle-embedding positions | seq_len grid cells]`. The first
+    position's answer state feeds the halting head; the grid cells' answer states feed the LM head.
+    """
+
+    config_class = TRMPuzzleConfig
+
+    def __init__(self, config: TRMPuzzleConfig) -> None:
+        super().__init__(config)
+        hidden = config.hidden_size
+        self.embed_scale = hidden**0.5
+        self.embed_tokens = nn.Embedding(config.vocab_size, hidden)
+        self.puzzle_emb = (
+            TRMPuzzleEmbedding(config.num_puzzle_identifiers, config.puzzle_emb_len * hidden)
+            if config.puzzle_emb_len > 0
+            else None
+        )
+        self.embed_positions = (
+            nn.Embedding(config.sequence_length, hidden) if config.pos_encoding == "learned" else None
+        )
+        self.recursion = TRMRecursion(config, config.sequence_length)
+        self.lm_head = nn.Linear(hidden, config.vocab_size, bias=False)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """As [`TRMPreTrainedModel`], except the puzzle embedding starts at zero (reference code)."""
+        if isinstance(module, TRMPuzzleEmbedding):
+            init.zeros_(module.weight)
+        else:
+            super()._init_weights(module)
+
+    def puzzle_embedding_parameters(self) -> list[nn.Parameter]:
+        """The parameters to train with sign-SGD at `puzzle_emb_lr` (empty without a puzzle embedding)."""
+        return [] if self.puzzle_emb is None else [self.puzzle_emb.weight]
+
+    def _check_inputs(
+        self,
+        input_ids: torch.Tensor,
+        puzzle_identifiers: torch.Tensor | None,
+        labels: torch.Tensor | None,
+    ) -> None:
+        config = self.config
+        if input_ids.dim() != 2 or input_ids.shape[1] != config.seq_len:
+            raise ValueError(
+                f"`input_ids` must have shape (batch, seq_len) with seq_len={config.seq_len} (the whole "
+                f"grid), got {tuple(input_ids.shape)}."
+            )
+        if input_ids.numel() and (input_ids.min() < 0 or input_ids.max() >= config.vocab_size):
+            raise ValueError(
+                f"`input_ids` holds token ids in [{int(input_ids.min())}, {int(input_ids.max())}] but "
+                f"`vocab_size` is {config.vocab_size}."
+            )
+        if labels is not None and labels.shape != input_ids.shape:
+            raise ValueError(
+                f"`labels` must have the shape of `input_ids` {tuple(input_ids.shape)}, "
+                f"got {tuple(labels.shape)}."
+            )
+        if puzzle_identifiers is not None:
+            if tuple(puzzle_identifiers.shape) != (input_ids.shape[0],):
+                raise ValueError(
+                    f"`puzzle_identifiers` must have shape (batch,) = ({input_ids.shape[0]},), "
+                    f"got {tuple(puzzle_identifiers.shape)}."
+                )
+            if puzzle_identifiers.numel() and (
+                puzzle_identifiers.min() < 0 or puzzle_identifiers.max() >= config.num_puzzle_identifiers
+            ):
+                raise ValueError(
+                    f"`puzzle_identifiers` must be in [0, {config.num_puzzle_identifiers}) "
+                    f"(`num_puzzle_identifiers`), got [{int(puzzle_identifiers.min())}, "
+                    f"{int(puzzle_identifiers.max())}]."
+                )
+
+    def embed(
+        self,
+        input_ids: torch.LongTensor,
+        puzzle_identifiers: torch.LongTensor | None,
+        attention_mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
+        """Embed the grid and the puzzle positions into `x`; build the RoPE tables and attention mask once.
+
+        Returns:
+            `(x, rotary, attn_mask)`: `x` of shape `(batch, puzzle_emb_len + seq_len, hidden_size)`, the
+            RoPE tables (or `None`) and a boolean SDPA mask of shape `(batch, 1, 1, sequence)` (or `None`).
+        """
+        batch = input_ids.shape[0]
+        config = self.config
+        x = self.embed_tokens(input_ids)
+        if self.puzzle_emb is not None:
+            if puzzle_identifiers is None:
+                puzzle_identifiers = input_ids.new_zeros(batch)  # the blank puzzle
+            puzzle = self.puzzle_emb(puzzle_identifiers).view(batch, config.puzzle_emb_len, -1)
+            x = torch.cat((puzzle, x), dim=1)
+        if self.embed_positions is not None:
+            # 1/sqrt(2) keeps the sum at unit scale (reference code).
+            x = 0.707106781 * (x + self.embed_positions.weight)
+        x = self.embed_scale * x
+
+        rotary = None
+        if config.pos_encoding == "rope" and config.mixer == "attention":
+            rotary = rotary_tables(config.sequence_length, config.head_dim, config.rope_theta, x.device)
+        attn_mask = None
+        if attention_mask is not None and config.mixer == "attention":
+            puzzle_mask = attention_mask.new_ones(batch, config.puzzle_emb_len)
+            attn_mask = torch.cat((puzzle_mask, attention_mask), dim=1).bool()[:, None, None, :]
+        return x, rotary, attn_mask
+
+    def initial_carry(self, input_ids: torch.LongTensor) -> TRMCarry:
+        """The fresh state for a batch of grids (what `carry=None` means)."""
+        x, _, _ = self.embed(input_ids, None, None)
+        return self.recursion.initial_state(x)
+
+    def reset_carry(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
+        """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
+        return self.recursion.reset(carry, reset_mask)
+
+    def _grid_logits(self, y: torch.Tensor) -> torch.Tensor:
+        return self.lm_head(y[:, self.config.puzzle_emb_len :])
+
+    def _step(
+        self,
+        x: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+        carry: TRMCarry | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, TRMCarry | None]:
+        """One supervision step on embedded input: `(logits, q_halt_logits, carry)`."""
+        if self.config.single_pass:
+            return self._grid_logits(self.recursion.net(x, rotary, attn_mask)), None, None
+        if carry is None:
+            carry = self.recursion.initial_state(x)
+        elif carry.y.shape != x.shape:
+            raise ValueError(
+                f"`carry` has shape {tuple(carry.y.shape)} but the embedded input has {tuple(x.shape)}."
+            )
+        carry, y, q_halt_logits = self.recursion(x, carry, rotary, attn_mask)
+        return self._grid_logits(y), q_halt_logits, carry
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        puzzle_identifiers: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        carry: TRMCarry | None = None,
+        attention_mask: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+    ) -> TRMOutput | tuple:
+        """One supervision step: T-1 improvement cycles without gradient, one with, from `carry`.
+
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch, seq_len)`): The puzzle grids, row-major.
+            puzzle_identifiers (`torch.LongTensor` of shape `(batch,)`, *optional*): Rows of the
+                puzzle embedding table; `None` means the blank identifier 0.
+            labels (`torch.LongTensor` of shape `(batch, seq_len)`, *optional*): Solved grids, -100 on
+                cells that are not scored. When given, the loss is computed.
+            carry (`TRMCarry`, *optional*): State from the previous step; `None` starts fresh.
+            attention_mask (`torch.Tensor` of shape `(batch, seq_len)`, *optional*): 0 on cells no other
+                cell should attend to (attention mixer only).
+            return_dict (`bool`, *optional*): Return a tuple when `False`.
+
+        Returns:
+            [`TRMOutput`]: logits `(batch, seq_len, vocab_size)`, halting logits, the new detached carry
+            and, with labels, the losses (cross entropy over labelled cells, mean per grid, plus
+            `q_loss_weight` times the BCE of the halting logit against "the whole grid is right").
+        """
+        self._check_inputs(input_ids, puzzle_identifiers, labels)
+        x, rotary, attn_mask = self.embed(input_ids, puzzle_identifiers, attention_mask)
+        logits, q_halt_logits, new_carry = self._step(x, rotary, attn_mask, carry)
+
+        loss = lm_loss = q_halt_loss = None
+        if labels is not None:
+            loss_fn = (
+                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
+            )
+            valid = labels != IGNORE_INDEX
+            lm_loss = (loss_fn(logits, labels).sum(-1) / valid.sum(-1).clamp_min(1)).mean()
+            loss = lm_loss
+            if q_halt_logits is not None:
+                solved = ((logits.argmax(-1) == labels) | ~valid).all(-1)
+                q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, solved.float())
+                loss = lm_loss + self.config.q_loss_weight * q_halt_loss
+
+        output = TRMOutput(
+            loss=loss,
+            logits=logits,
+            q_halt_logits=q_halt_logits,
+            carry=new_carry,
+            lm_loss=lm_loss,
+            q_halt_loss=q_halt_loss,
+        )
+        return output if return_dict is not False else output.to_tuple()
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        input_ids: torch.LongTensor,
+        puzzle_identifiers: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        max_supervision_steps: int | None = None,
+        use_act: bool = True,
+        return_dict_in_generate: bool = False,
+        output_step_predictions: bool = False,
+    ) -> torch.LongTensor | TRMGenerateOutput:
+        """Solve grids by chaining supervision steps, halting each grid on its own.
+
+        With `use_act`, a grid halts once its halting logit is positive and leaves the working batch,
+        so it stops costing compute. Otherwise every grid runs all steps.
+
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch, seq_len)`): The puzzle grids.
+            puzzle_identifiers (`torch.LongTensor` of shape `(batch,)`, *optional*): Puzzle embedding rows.
+            attention_mask (`torch.Tensor` of shape `(batch, seq_len)`, *optional*): As in `forward`.
+            max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
+            use_act (`bool`, *optional*, defaults to `True`): Halt per grid on `q_halt > 0`.
+            return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
+                [`TRMGenerateOutput`] instead of the predicted grids.
+            output_step_predictions (`bool`, *optional*, defaults to `False`): Record the prediction
+                after every step (for refinement curves).
+
+        Returns:
+            `torch.LongTensor` of shape `(batch, seq_len)`, or [`TRMGenerateOutput`] whose `sequences`
+            and `step_predictions` are grids.
+        """
+        self._check_inputs(input_ids, puzzle_identifiers, None)
+        steps = 1 if self.config.single_pass else max_supervision_steps or self.config.halt_max_steps
+        x, rotary, attn_mask = self.embed(input_ids, puzzle_identifiers, attention_mask)
+        batch = input_ids.shape[0]
+        sequences = torch.zeros_like(input_ids)
+        num_steps = input_ids.new_zeros(batch)
+        step_predictions = []
+        active = torch.arange(batch, device=input_ids.device)
+        carry = None
+        for step in range(steps):
+            logits, q_halt_logits, carry = self._step(x, rotary, attn_mask, carry)
+            sequences[active] = logits.argmax(-1)
+            num_steps[active] = step + 1
+            if output_step_predictions:
+                step_predictions.append(sequences.clone())
+            if not use_act or q_halt_logits is None or step == steps - 1:
+                continue
+            running = q_halt_logits <= 0
+            if not running.any():
+                break
+            if not running.all():
+                active, x = active[running], x[running]
+                carry = TRMCarry(y=carry.y[running], z=carry.z[running])
+                if attn_mask is not None:
+                    attn_mask = attn_mask[running]
+        if output_step_predictions:
+            # Grids that halted keep their prediction for the remaining steps.
+            step_predictions += [sequences.clone()] * (steps - len(step_predictions))
+
+        if not return_dict_in_generate:
+            return sequences
+        return TRMGenerateOutput(
+            sequences=sequences,
+            num_steps=num_steps,
+            step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
+        )
+
+
+__all__ = ["TRMForPuzzles", "TRMPuzzleEmbedding"]

@@ -1,0 +1,120 @@
+"""Train a Tiny Recursive Model on a grid-puzzle dataset (Sudoku, Maze, ARC) with `TRMTrainer`.
+
+    python -m training.data.puzzles.build sudoku --grid_size 6 --num_aug 100 --out data/sudoku6
+    python training/train_puzzles.py --config training/configs/sudoku6_cpu.yaml --dataset_dir data/sudoku6
+
+Arguments are `PuzzleModelArguments`, `PuzzleDataArguments` and `TRMTrainingArguments` (see
+`training/puzzle_arguments.py`); a YAML config gives defaults that the command line overrides. The
+grid size, vocabulary and number of puzzle identifiers come from the dataset's `metadata.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+import datasets
+import transformers
+from transformers import AutoModel, set_seed
+
+import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
+from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
+from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from training.data.puzzles import PuzzleMetadata, load_puzzle_dataset
+from training.grid_metrics import grid_accuracy
+from training.puzzle_arguments import PuzzleModelArguments, parse_puzzle_arguments
+from training.trainer import TRMTrainer
+
+logger = logging.getLogger(__name__)
+
+TRAINING_INFO_NAME = "training_info.json"
+
+
+def build_puzzle_model(model_args: PuzzleModelArguments, metadata: PuzzleMetadata) -> TRMForPuzzles:
+    """A saved model (checked against the dataset), or a fresh one sized from the dataset's metadata."""
+    if model_args.model_name_or_path is not None:
+        model = AutoModel.from_pretrained(model_args.model_name_or_path)
+        config = model.config
+        if (config.seq_len, config.vocab_size) != (metadata.seq_len, metadata.vocab_size):
+            raise ValueError(
+                f"{model_args.model_name_or_path} has seq_len={config.seq_len}, "
+                f"vocab_size={config.vocab_size}; the dataset has seq_len={metadata.seq_len}, "
+                f"vocab_size={metadata.vocab_size}."
+            )
+        return model
+    config = TRMPuzzleConfig(
+        seq_len=metadata.seq_len,
+        vocab_size=metadata.vocab_size,
+        num_puzzle_identifiers=metadata.num_puzzle_identifiers,
+        pad_token_id=metadata.pad_id,
+        **model_args.config_kwargs(),
+    )
+    return TRMForPuzzles(config)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model_args, data_args, training_args = parse_puzzle_arguments(argv)
+
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%m/%d/%Y %H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    log_level = training_args.get_process_log_level()
+    logger.setLevel(log_level)
+    datasets.utils.logging.set_verbosity(log_level)
+    transformers.utils.logging.set_verbosity(log_level)
+    logger.warning(
+        f"Process rank: {training_args.process_index}, world size: {training_args.world_size}, "
+        f"device: {training_args.device}, bf16: {training_args.bf16}"
+    )
+
+    set_seed(training_args.seed)
+    splits, metadata = load_puzzle_dataset(data_args.dataset_dir)
+    model = build_puzzle_model(model_args, metadata)
+    train_dataset = to_model_columns(splits["train"])
+    eval_dataset = to_model_columns(splits["test"])
+    if data_args.max_eval_samples is not None:
+        eval_dataset = eval_dataset.select(range(min(data_args.max_eval_samples, len(eval_dataset))))
+
+    trainer = TRMTrainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset if training_args.do_train else None,
+        eval_dataset=eval_dataset if training_args.do_eval else None,
+        data_collator=collate_puzzles,
+        compute_metrics=grid_accuracy,
+        ema_decay=training_args.ema_decay or None,
+        eval_use_act=data_args.eval_use_act,
+    )
+
+    if training_args.do_train:
+        train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        trainer.save_model()
+        metrics = train_result.metrics
+        trainer.log_metrics("train", metrics)
+        trainer.save_metrics("train", metrics)
+        trainer.save_state()
+        if trainer.is_world_process_zero():
+            info = {
+                "command": "python training/train_puzzles.py " + " ".join(argv),
+                "dataset": metadata.puzzle,
+                "dataset_config": metadata.config,
+                "num_train_examples": len(train_dataset),
+                "num_eval_examples": len(eval_dataset),
+                "train_metrics": metrics,
+            }
+            with open(os.path.join(training_args.output_dir, TRAINING_INFO_NAME), "w") as handle:
+                json.dump(info, handle, indent=2)
+
+    if training_args.do_eval:
+        metrics = trainer.evaluate()
+        trainer.log_metrics("eval", metrics)
+        trainer.save_metrics("eval", metrics)
+
+
+if __name__ == "__main__":
+    main()
