@@ -58,7 +58,7 @@ class DatasetRef(NamedTuple):
 DATASETS: dict[str, DatasetRef] = {
     "gsm8k": DatasetRef("openai/gsm8k", "GSM8K", "openai/gsm8k"),
     "svamp": DatasetRef("svamp", "SVAMP", None),
-    "generator": DatasetRef("trm-math-generator", "generated arithmetic word problems", None),
+    "generator": DatasetRef("trm-math-generator", "generated arithmetic problems", None),
 }
 
 
@@ -238,6 +238,7 @@ def render_model_card(
     training_info: TrainingInfo,
     plots: list[str],
     example_question: str = EXAMPLE_QUESTION,
+    limitation: str | None = None,
 ) -> ModelCard:
     """Render the card: metadata (model-index, datasets, license, tags) and the body from the template.
 
@@ -250,6 +251,7 @@ def render_model_card(
         training_info (`TrainingInfo`): How the model was trained.
         plots (`list[str]`): PNG file names shipped next to the card; those in `PLOT_CAPTIONS` are shown.
         example_question (`str`, *optional*): The question of the usage example.
+        limitation (`str`, *optional*): A first, model-specific item for the card's limitations.
 
     Returns:
         `ModelCard`: the card; `card.save(folder / "README.md")` writes it.
@@ -293,6 +295,7 @@ def render_model_card(
         max_question_length=config.max_question_length,
         dtype=dtype,
         example_question=example_question,
+        limitation=limitation,
         results=[_result_row(evaluation) for evaluation in evaluations],
         plots=[
             {"file": name, "caption": caption.format(dataset=DATASETS[evaluated[0]].name)}

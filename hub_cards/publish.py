@@ -79,6 +79,9 @@ class PublishArguments:
         default=EXAMPLE_QUESTION,
         metadata={"help": "The question of the card's usage example; it must fit max_question_length."},
     )
+    limitation: str | None = field(
+        default=None, metadata={"help": "A model-specific first item for the card's limitations."}
+    )
     push: bool = field(default=False, metadata={"help": "Upload the folder to the Hub in one commit."})
     private: bool = field(default=False, metadata={"help": "Create the repository as private."})
 
@@ -181,6 +184,7 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
         training_info=training_info,
         plots=plots,
         example_question=args.example_question,
+        limitation=args.limitation,
     )
     card.save(out / "README.md")
     _refuse_machine_paths(out, {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)})

@@ -415,3 +415,13 @@ def test_publish_refuses_an_example_question_longer_than_the_model_reads(
     assert main([*argv, "--example-question", " ".join(["apples"] * 500)]) == 1
     assert "max_question_length" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_card_lists_a_model_specific_limitation_first(model_dir: Path) -> None:
+    evaluations = load_evaluations(model_dir / "eval_results.json")
+    config = TRMConfig(vocab_size=40, hidden_size=32, num_heads=4)
+    info = TrainingInfo.load(model_dir / "training_info.json")
+    note = "Trained on symbolic chains only."
+    card = render_model_card(REPO_ID, config, 1000, "float32", evaluations, info, plots=[], limitation=note)
+    limitations = card.text.split("## Limitations")[1]
+    assert limitations.lstrip().startswith(f"- {note}")
