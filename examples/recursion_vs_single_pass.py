@@ -23,6 +23,9 @@ REPO = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, list[str]] = {
     "trm": [],
     "single_pass": ["--single_pass", "true"],
+    # TRM keeps an example for up to N_sup = 4 steps, so in 800 steps its 64 slots see about 13k
+    # examples; the single-pass twin sees that many in 200 steps.
+    "single_pass_equal_examples": ["--single_pass", "true", "--max_steps", "200"],
     "trm_T2_n2": ["--H_cycles", "2", "--L_cycles", "2"],
     "trm_T3_n6": ["--H_cycles", "3", "--L_cycles", "6"],
     "trm_no_ema": ["--ema_decay", "0"],
