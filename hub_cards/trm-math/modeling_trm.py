@@ -1,0 +1,523 @@
+"""Tiny Recursive Models (TRM, "Less is More: Recursive Reasoning with Tiny Networks", arXiv:2510.04871).
+
+One tiny network (a few post-norm blocks) refines a latent state `z` and an answer state `y` for an
+embedded input `x`. A supervision step (one `forward`) runs T improvement cycles, each made of n
+latent updates `z = net(z + y + x)` and one answer update `y = net(y + z)`; only the last cycle
+carries gradient. The state leaves each step detached, so training chains steps (deep
+supervision) and a halting head decides when to stop (ACT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import GenerationMixin, PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput, logging
+
+from .configuration_trm import TRMConfig, swiglu_width
+
+logger = logging.get_logger(__name__)
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class TRMCarry(ModelOutput):
+    """Recurrent state passed from one supervision step to the next.
+
+    Args:
+        y (`torch.FloatTensor` of shape `(batch_size, sequence_length, hidden_size)`): Answer state.
+        z (`torch.FloatTensor` of shape `(batch_size, sequence_length, hidden_size)`): Latent state.
+    """
+
+    y: torch.FloatTensor | None = None
+    z: torch.FloatTensor | None = None
+
+
+@dataclass
+class TRMOutput(ModelOutput):
+    """Output of one supervision step.
+
+    Args:
+        loss (`torch.FloatTensor` of shape `()`, *optional*): `lm_loss + q_loss_weight * q_halt_loss`,
+            returned when `labels` are given.
+        logits (`torch.FloatTensor` of shape `(batch_size, answer_length, vocab_size)`): Answer logits.
+        q_halt_logits (`torch.FloatTensor` of shape `(batch_size,)`, *optional*): Halting logits (fp32);
+            `> 0` means "halt". `None` for the single-pass baseline.
+        carry (`TRMCarry`, *optional*): The new state, detached. `None` for the single-pass baseline.
+        lm_loss (`torch.FloatTensor` of shape `()`, *optional*): Answer cross entropy, mean per sequence.
+        q_halt_loss (`torch.FloatTensor` of shape `()`, *optional*): BCE of `q_halt_logits` against
+            "the whole answer is right".
+    """
+
+    loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    q_halt_logits: torch.FloatTensor | None = None
+    carry: TRMCarry | None = None
+    lm_loss: torch.FloatTensor | None = None
+    q_halt_loss: torch.FloatTensor | None = None
+
+
+@dataclass
+class TRMGenerateOutput(ModelOutput):
+    """Output of [`TRMForMathQA.generate`] with `return_dict_in_generate=True`.
+
+    Args:
+        sequences (`torch.LongTensor` of shape `(batch_size, answer_length)`): Predicted answer tokens.
+        num_steps (`torch.LongTensor` of shape `(batch_size,)`): Supervision steps each sequence ran.
+        step_predictions (`torch.LongTensor` of shape `(steps, batch_size, answer_length)`, *optional*):
+            The prediction after every supervision step (a halted sequence keeps its last one).
+    """
+
+    sequences: torch.LongTensor | None = None
+    num_steps: torch.LongTensor | None = None
+    step_predictions: torch.LongTensor | None = None
+
+
+def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
+    """RMSNorm without a learned scale, computed in fp32 and cast back (as the reference code)."""
+    input_dtype = hidden_states.dtype
+    hidden_states = hidden_states.float()
+    hidden_states = hidden_states * torch.rsqrt(hidden_states.pow(2).mean(-1, keepdim=True) + eps)
+    return hidden_states.to(input_dtype)
+
+
+def rotary_tables(
+    seq_len: int, head_dim: int, theta: float, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """RoPE `cos`, `sin` tables of shape `(seq_len, head_dim)`, built once per supervision step."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim))
+    freqs = torch.outer(torch.arange(seq_len, device=device, dtype=torch.float32), inv_freq)
+    angles = torch.cat((freqs, freqs), dim=-1)
+    return angles.cos(), angles.sin()
+
+
+def apply_rotary(states: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate `states` of shape `(batch, heads, seq, head_dim)` by the RoPE tables."""
+    half = states.shape[-1] // 2
+    rotated = torch.cat((-states[..., half:], states[..., :half]), dim=-1)
+    return (states * cos + rotated * sin).to(states.dtype)
+
+
+def stablemax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-token cross entropy under stablemax (s(x) = x + 1 for x >= 0, 1 / (1 - x) below), in fp32.
+
+    Stablemax is the reference code's remedy for softmax collapse late in training. Returns zeros
+    where `labels == -100`.
+    """
+    logits = logits.float()
+    # The clamp keeps the unused branch finite (1 / (1 - x) is infinite at x = 1), else its NaN
+    # gradient leaks through `torch.where`.
+    s = torch.where(logits < 0, 1 / (1 - logits.clamp(max=0)), logits + 1)
+    log_probs = torch.log(s / s.sum(dim=-1, keepdim=True))
+    valid = labels != IGNORE_INDEX
+    picked = log_probs.gather(-1, torch.where(valid, labels, 0).unsqueeze(-1)).squeeze(-1)
+    return -torch.where(valid, picked, 0.0)
+
+
+def softmax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per-token softmax cross entropy in fp32; zeros where `labels == -100`."""
+    flat = F.cross_entropy(
+        logits.float().flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX, reduction="none"
+    )
+    return flat.view(labels.shape)
+
+
+class TRMSwiGLU(nn.Module):
+    """SwiGLU feed-forward `down(silu(gate(h)) * up(h))`, without biases."""
+
+    def __init__(self, size: int, intermediate_size: int) -> None:
+        super().__init__()
+        self.gate_up_proj = nn.Linear(size, 2 * intermediate_size, bias=False)
+        self.down_proj = nn.Linear(intermediate_size, size, bias=False)
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up_proj(hidden_states).chunk(2, dim=-1)
+        return self.down_proj(F.silu(gate) * up)
+
+
+class TRMAttention(nn.Module):
+    """Non-causal multi-head self-attention through `F.scaled_dot_product_attention`, with RoPE."""
+
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__()
+        self.num_heads = config.num_heads
+        self.head_dim = config.head_dim
+        self.qkv_proj = nn.Linear(config.hidden_size, 3 * config.hidden_size, bias=False)
+        self.o_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        batch, seq_len, _ = hidden_states.shape
+        qkv = self.qkv_proj(hidden_states).view(batch, seq_len, 3, self.num_heads, self.head_dim)
+        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (batch, heads, seq, head_dim)
+        if rotary is not None:
+            query, key = apply_rotary(query, *rotary), apply_rotary(key, *rotary)
+        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask)
+        return self.o_proj(attended.transpose(1, 2).reshape(batch, seq_len, -1))
+
+
+class TRMSequenceMLP(nn.Module):
+    """The paper's TRM-MLP token mixer: a SwiGLU over the sequence axis of the transposed activations."""
+
+    def __init__(self, config: TRMConfig, seq_len: int) -> None:
+        super().__init__()
+        self.mlp = TRMSwiGLU(seq_len, swiglu_width(config.expansion, seq_len))
+
+    def forward(self, hidden_states: torch.Tensor, rotary: None, attn_mask: None) -> torch.Tensor:
+        return self.mlp(hidden_states.transpose(1, 2)).transpose(1, 2)
+
+
+class TRMBlock(nn.Module):
+    """Post-norm block: `h = norm(h + mixer(h)); h = norm(h + swiglu(h))`."""
+
+    def __init__(self, config: TRMConfig, seq_len: int) -> None:
+        super().__init__()
+        self.eps = config.rms_norm_eps
+        self.mixer = TRMAttention(config) if config.mixer == "attention" else TRMSequenceMLP(config, seq_len)
+        self.mlp = TRMSwiGLU(config.hidden_size, config.intermediate_size)
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        hidden_states = rms_norm(hidden_states + self.mixer(hidden_states, rotary, attn_mask), self.eps)
+        return rms_norm(hidden_states + self.mlp(hidden_states), self.eps)
+
+
+class TRMHaltingHead(nn.Linear):
+    """Halting logit from the first position's answer state; zero weights and bias -5 at init."""
+
+
+class TRMPreTrainedModel(PreTrainedModel):
+    """Class-level facts and weight init shared by the TRM heads."""
+
+    config_class = TRMConfig
+    base_model_prefix = "trm"
+    main_input_name = "input_ids"
+    _no_split_modules = ["TRMBlock"]
+    _supports_sdpa = True
+
+    def _init_weights(self, module: nn.Module) -> None:
+        """Truncated normal at 2 sigma with std 1/sqrt(fan_in) (linear) or 1/sqrt(D) (embeddings)."""
+        if isinstance(module, TRMHaltingHead):
+            # Start by never halting, so early training runs every step (reference code).
+            init.zeros_(module.weight)
+            init.constant_(module.bias, -5.0)
+        elif isinstance(module, nn.Linear):
+            std = module.in_features**-0.5
+            init.trunc_normal_(module.weight, std=std, a=-2 * std, b=2 * std)
+        elif isinstance(module, nn.Embedding):
+            std = self.config.hidden_size**-0.5
+            init.trunc_normal_(module.weight, std=std, a=-2 * std, b=2 * std)
+        elif isinstance(module, TRMRecursion):
+            init.trunc_normal_(module.y_init, std=1.0, a=-2.0, b=2.0)
+            init.trunc_normal_(module.z_init, std=1.0, a=-2.0, b=2.0)
+
+
+class TRMRecursion(nn.Module):
+    """The tiny network and the recursion over it: cycles of latent and answer updates.
+
+    Heads embed their input into `x` of shape `(batch, seq_len, hidden_size)` and read their outputs
+    from `y`; this module owns the blocks, the two fixed state init vectors and the halting head.
+    """
+
+    def __init__(self, config: TRMConfig, seq_len: int) -> None:
+        super().__init__()
+        self.config = config
+        self.layers = nn.ModuleList(TRMBlock(config, seq_len) for _ in range(config.num_layers))
+        self.q_head = TRMHaltingHead(config.hidden_size, 1, bias=True)
+        self.register_buffer("y_init", torch.empty(config.hidden_size))
+        self.register_buffer("z_init", torch.empty(config.hidden_size))
+
+    def net(
+        self,
+        hidden_states: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """One application of the tiny network (all blocks)."""
+        for layer in self.layers:
+            hidden_states = layer(hidden_states, rotary, attn_mask)
+        return hidden_states
+
+    def initial_state(self, x: torch.Tensor) -> TRMCarry:
+        """The state a fresh sequence starts from: the init vectors broadcast to `x`'s shape."""
+        return TRMCarry(y=self.y_init.to(x.dtype).expand_as(x), z=self.z_init.to(x.dtype).expand_as(x))
+
+    def reset(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
+        """Put the rows where `reset_mask` (shape `(batch,)`) is True back to the initial state."""
+        mask = reset_mask.view(-1, 1, 1)
+        fresh = self.initial_state(carry.y)
+        return TRMCarry(y=torch.where(mask, fresh.y, carry.y), z=torch.where(mask, fresh.z, carry.z))
+
+    def improve(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        z: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One improvement cycle: n latent updates `z = net(z + y + x)`, then `y = net(y + z)`."""
+        for _ in range(self.config.L_cycles):
+            z = self.net(z + y + x, rotary, attn_mask)
+        y = self.net(y + z, rotary, attn_mask)
+        return y, z
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        carry: TRMCarry,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> tuple[TRMCarry, torch.Tensor, torch.Tensor]:
+        """One supervision step: T-1 cycles without gradient, then one cycle with gradient.
+
+        Returns:
+            `(carry, y, q_halt_logits)`: the new state detached, the answer state with gradient of
+            shape `(batch, seq_len, hidden_size)`, and fp32 halting logits of shape `(batch,)`.
+        """
+        y, z = carry.y, carry.z
+        with torch.no_grad():
+            for _ in range(self.config.H_cycles - 1):
+                y, z = self.improve(x, y, z, rotary, attn_mask)
+        y, z = self.improve(x, y, z, rotary, attn_mask)
+        q_halt_logits = self.q_head(y[:, 0]).float().squeeze(-1)
+        return TRMCarry(y=y.detach(), z=z.detach()), y, q_halt_logits
+
+
+class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
+    """TRM for math question answering: the question in, a fixed number of answer tokens out.
+
+    The network sees `[summary slot | answer_length answer slots | question tokens]`. The summary
+    slot's answer state feeds the halting head; the answer slots' answer states feed the LM head.
+    Placing the slots before the question keeps their positions fixed whatever the padding.
+    """
+
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__(config)
+        hidden = config.hidden_size
+        self.embed_scale = hidden**0.5
+        self.embed_tokens = nn.Embedding(config.vocab_size, hidden)
+        self.embed_slots = nn.Embedding(1 + config.answer_length, hidden)  # summary slot, answer slots
+        self.embed_positions = (
+            nn.Embedding(config.sequence_length, hidden) if config.pos_encoding == "learned" else None
+        )
+        self.recursion = TRMRecursion(config, config.sequence_length)
+        self.lm_head = nn.Linear(hidden, config.vocab_size, bias=False)
+        self.post_init()
+
+    def _check_inputs(self, input_ids: torch.Tensor, labels: torch.Tensor | None) -> None:
+        if input_ids.dim() != 2:
+            raise ValueError(f"`input_ids` must have shape (batch, length), got {tuple(input_ids.shape)}.")
+        if input_ids.shape[1] > self.config.max_question_length:
+            raise ValueError(
+                f"`input_ids` has {input_ids.shape[1]} tokens but `max_question_length` is "
+                f"{self.config.max_question_length}; filter or shorten questions before calling the model."
+            )
+        if labels is not None and tuple(labels.shape) != (input_ids.shape[0], self.config.answer_length):
+            raise ValueError(
+                f"`labels` must have shape (batch, answer_length) = ({input_ids.shape[0]}, "
+                f"{self.config.answer_length}), got {tuple(labels.shape)}."
+            )
+
+    def embed(
+        self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
+        """Embed the question and the slots into `x`, and build the RoPE tables and attention mask once.
+
+        Returns:
+            `(x, rotary, attn_mask)`: `x` of shape `(batch, sequence, hidden_size)`, the RoPE tables
+            (or `None`) and a boolean SDPA mask of shape `(batch, 1, 1, sequence)` (or `None`).
+        """
+        batch, question_len = input_ids.shape
+        if self.config.mixer == "mlp" and question_len < self.config.max_question_length:
+            # The sequence MLP mixes a fixed number of positions: pad the question to full length.
+            pad = self.config.max_question_length - question_len
+            input_ids = F.pad(input_ids, (0, pad), value=self.config.pad_token_id)
+            if attention_mask is not None:
+                attention_mask = F.pad(attention_mask, (0, pad), value=0)
+            question_len = self.config.max_question_length
+        slots = self.embed_slots.weight.unsqueeze(0).expand(batch, -1, -1)
+        x = torch.cat((slots, self.embed_tokens(input_ids)), dim=1)
+        seq_len = x.shape[1]
+        if self.embed_positions is not None:
+            # 1/sqrt(2) keeps the sum at unit scale (reference code).
+            x = 0.707106781 * (x + self.embed_positions.weight[:seq_len])
+        x = self.embed_scale * x
+
+        rotary = None
+        if self.config.pos_encoding == "rope" and self.config.mixer == "attention":
+            rotary = rotary_tables(seq_len, self.config.head_dim, self.config.rope_theta, x.device)
+        attn_mask = None
+        if attention_mask is not None and self.config.mixer == "attention":
+            slot_mask = attention_mask.new_ones(batch, seq_len - question_len)
+            attn_mask = torch.cat((slot_mask, attention_mask), dim=1).bool()[:, None, None, :]
+        return x, rotary, attn_mask
+
+    def initial_carry(self, input_ids: torch.LongTensor) -> TRMCarry:
+        """The fresh state for a batch of questions (what `carry=None` means)."""
+        x, _, _ = self.embed(input_ids, None)
+        return self.recursion.initial_state(x)
+
+    def reset_carry(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
+        """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
+        return self.recursion.reset(carry, reset_mask)
+
+    def _answer_logits(self, y: torch.Tensor) -> torch.Tensor:
+        return self.lm_head(y[:, 1 : 1 + self.config.answer_length])
+
+    def _step(
+        self,
+        x: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+        carry: TRMCarry | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, TRMCarry | None]:
+        """One supervision step on embedded input: `(logits, q_halt_logits, carry)`."""
+        if self.config.single_pass:
+            return self._answer_logits(self.recursion.net(x, rotary, attn_mask)), None, None
+        if carry is None:
+            carry = self.recursion.initial_state(x)
+        elif carry.y.shape != x.shape:
+            raise ValueError(
+                f"`carry` has shape {tuple(carry.y.shape)} but the embedded input has {tuple(x.shape)}; "
+                "keep the question padding fixed across the supervision steps of a sequence."
+            )
+        carry, y, q_halt_logits = self.recursion(x, carry, rotary, attn_mask)
+        return self._answer_logits(y), q_halt_logits, carry
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        carry: TRMCarry | None = None,
+        return_dict: bool | None = None,
+    ) -> TRMOutput | tuple:
+        """One supervision step: T-1 improvement cycles without gradient, one with, from `carry`.
+
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch, question_length)`): Question tokens only,
+                right-padded; at most `max_question_length`.
+            attention_mask (`torch.Tensor` of shape `(batch, question_length)`, *optional*): 1 for real
+                tokens, 0 for padding.
+            labels (`torch.LongTensor` of shape `(batch, answer_length)`, *optional*): Answer token
+                ids, -100 where padded. When given, the loss is computed.
+            carry (`TRMCarry`, *optional*): State from the previous step; `None` starts fresh.
+            return_dict (`bool`, *optional*): Return a tuple when `False`.
+
+        Returns:
+            [`TRMOutput`]: logits, halting logits, the new detached carry and, with labels, the losses.
+        """
+        self._check_inputs(input_ids, labels)
+        x, rotary, attn_mask = self.embed(input_ids, attention_mask)
+        logits, q_halt_logits, new_carry = self._step(x, rotary, attn_mask, carry)
+
+        loss = lm_loss = q_halt_loss = None
+        if labels is not None:
+            loss_fn = (
+                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
+            )
+            valid = labels != IGNORE_INDEX
+            token_losses = loss_fn(logits, labels)
+            lm_loss = (token_losses.sum(-1) / valid.sum(-1).clamp_min(1)).mean()
+            loss = lm_loss
+            if q_halt_logits is not None:
+                exactly_right = ((logits.argmax(-1) == labels) | ~valid).all(-1)
+                q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, exactly_right.float())
+                loss = lm_loss + self.config.q_loss_weight * q_halt_loss
+
+        output = TRMOutput(
+            loss=loss,
+            logits=logits,
+            q_halt_logits=q_halt_logits,
+            carry=new_carry,
+            lm_loss=lm_loss,
+            q_halt_loss=q_halt_loss,
+        )
+        return output if return_dict is not False else output.to_tuple()
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        max_supervision_steps: int | None = None,
+        use_act: bool = True,
+        return_dict_in_generate: bool = False,
+        output_step_predictions: bool = False,
+    ) -> torch.LongTensor | TRMGenerateOutput:
+        """Answer questions by chaining supervision steps, halting each sequence on its own.
+
+        With `use_act`, a sequence halts once its halting logit is positive; halted sequences leave
+        the working batch, so they stop costing compute. Otherwise every sequence runs all steps.
+
+        Args:
+            input_ids (`torch.LongTensor` of shape `(batch, question_length)`): Question tokens.
+            attention_mask (`torch.Tensor` of shape `(batch, question_length)`, *optional*): Padding mask.
+            max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
+            use_act (`bool`, *optional*, defaults to `True`): Halt per sequence on `q_halt > 0`.
+            return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
+                [`TRMGenerateOutput`] instead of the answer tokens.
+            output_step_predictions (`bool`, *optional*, defaults to `False`): Record the prediction
+                after every step (for refinement curves).
+
+        Returns:
+            `torch.LongTensor` of shape `(batch, answer_length)`, or [`TRMGenerateOutput`].
+        """
+        self._check_inputs(input_ids, None)
+        steps = max_supervision_steps or self.config.max_supervision_steps
+        if self.config.single_pass:
+            steps = 1
+        x, rotary, attn_mask = self.embed(input_ids, attention_mask)
+        batch = input_ids.shape[0]
+        sequences = input_ids.new_zeros(batch, self.config.answer_length)
+        num_steps = input_ids.new_zeros(batch)
+        step_predictions = []
+        active = torch.arange(batch, device=input_ids.device)
+        carry = None
+        for step in range(steps):
+            logits, q_halt_logits, carry = self._step(x, rotary, attn_mask, carry)
+            sequences[active] = logits.argmax(-1)
+            num_steps[active] = step + 1
+            if output_step_predictions:
+                step_predictions.append(sequences.clone())
+            if not use_act or q_halt_logits is None or step == steps - 1:
+                continue
+            running = q_halt_logits <= 0
+            if not running.any():
+                break
+            if not running.all():
+                active, x, carry = (
+                    active[running],
+                    x[running],
+                    TRMCarry(y=carry.y[running], z=carry.z[running]),
+                )
+                if attn_mask is not None:
+                    attn_mask = attn_mask[running]
+        if output_step_predictions:
+            # Sequences that halted keep their answer for the remaining steps.
+            step_predictions += [sequences.clone()] * (steps - len(step_predictions))
+
+        if not return_dict_in_generate:
+            return sequences
+        return TRMGenerateOutput(
+            sequences=sequences,
+            num_steps=num_steps,
+            step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
+        )
+
+
+__all__ = ["TRMCarry", "TRMOutput", "TRMGenerateOutput", "TRMPreTrainedModel", "TRMForMathQA"]
