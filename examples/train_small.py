@@ -1,4 +1,4 @@
-"""Train the small TRM on the embedded word-problem generator, then evaluate it (a few CPU minutes).
+"""Train the small TRM on the embedded generator (two-digit addition), then evaluate it (~2 CPU min).
 
     python examples/train_small.py [--output_dir runs/small]
 
