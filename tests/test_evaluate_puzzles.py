@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
 from training.data.puzzles import SudokuConfig, build_sudoku
+from training.data.puzzles.arc import ArcConfig, build_arc
 from training.data.puzzles.common import load_puzzle_dataset
 from training.evaluate_puzzles import grid_scores, main
 
@@ -42,3 +44,31 @@ def test_cli_writes_act_and_per_step_results_and_plots(tmp_path: Path) -> None:
     assert sum(results["halt_step_histogram"].values()) == 8 and 1 <= results["mean_halt_steps"] <= 3
     assert 0 <= results["exact_accuracy"] <= results["token_accuracy"] <= 1
     assert (out / "refinement_curve.png").stat().st_size > 0 and (out / "halting_histogram.png").exists()
+
+
+ARC_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arc-agi-1"
+
+
+@pytest.mark.skipif(not ARC_DATA.is_dir(), reason=f"ARC-AGI-1 not found at {ARC_DATA}")
+def test_arc_test_split_adds_voted_pass_at_k(tmp_path: Path) -> None:
+    subsets = {"training": ["007bbfb7"], "evaluation": ["00576224", "009d5c81"]}
+    (tmp_path / "mini").mkdir()
+    for subset, ids in subsets.items():
+        tasks = json.loads((ARC_DATA / f"{subset}.json").read_text())
+        (tmp_path / "mini" / f"{subset}.json").write_text(json.dumps({t: tasks[t] for t in ids}))
+    config = ArcConfig(
+        data_dir=str(tmp_path), training=["mini/training"], evaluation="mini/evaluation", num_aug=1
+    )
+    build_arc(config).save(tmp_path / "arc")
+    _, metadata = load_puzzle_dataset(tmp_path / "arc")
+    config = TRMPuzzleConfig(
+        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
+        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=16, num_heads=2,
+        H_cycles=1, L_cycles=1, halt_max_steps=1, puzzle_emb_len=1,
+    )  # fmt: skip
+    TRMForPuzzles(config).save_pretrained(tmp_path / "model")
+    out = tmp_path / "eval"
+    main(["--model", str(tmp_path / "model"), "--dataset_dir", str(tmp_path / "arc"), "--out", str(out)])
+
+    arc = json.loads((out / "eval_results.json").read_text())["results"]["arc"]
+    assert arc["num_tasks"] == 2 and 0 <= arc["pass@1"] <= arc["pass@2"] <= 1

@@ -7,6 +7,9 @@ Writes `eval_results.json` (`{"model", "dataset_dir", "num_parameters", "results
 `exact_accuracy` and `token_accuracy` with ACT, the same per supervision step with every step run,
 `mean_halt_steps`, `halt_step_histogram` and examples/s of both modes), `refinement_curve.png` and
 `halting_histogram.png`. Exact accuracy counts a grid right when every labelled cell is right.
+On an ARC dataset's test split, `results["arc"]` adds pass@1 / pass@2 per task after undoing each
+row's augmentation and voting across augmentations (`training.data.puzzles.arc_eval`), scored on
+the all-steps predictions as in the paper.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from transformers import AutoModel
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from training.data.puzzles.arc import TEST_TASKS_FILE
+from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
 from training.data.puzzles.common import load_puzzle_dataset
 from training.plots import plot_halting_histogram, plot_refinement_curve
 
@@ -41,11 +46,14 @@ def grid_scores(predictions: torch.Tensor, labels: torch.Tensor) -> dict[str, fl
 
 
 @torch.inference_mode()
-def evaluate_puzzle_model(model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]) -> dict:
+def evaluate_puzzle_model(
+    model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]
+) -> tuple[dict, torch.Tensor]:
     """Score `model` on `batches` with ACT halting and with every supervision step run.
 
     Returns:
-        `dict`: `num_examples`, `exact_accuracy`, `token_accuracy`, `mean_halt_steps`,
+        `tuple[dict, torch.Tensor]`: the results and the all-steps predictions `[N, seq_len]`. Results:
+        `num_examples`, `exact_accuracy`, `token_accuracy`, `mean_halt_steps`,
         `halt_step_histogram` (ACT); `exact_accuracy_per_step`, `token_accuracy_per_step`,
         `exact_accuracy_all_steps` (every step run); `examples_per_second` of both modes. `accuracy`
         and `accuracy_per_step` repeat the exact accuracies for the shared plots.
@@ -68,7 +76,7 @@ def evaluate_puzzle_model(model: torch.nn.Module, batches: list[dict[str, torch.
     per_step = torch.cat([out.step_predictions for out in full], dim=1).cpu()  # [steps, N, seq_len]
     step_scores = [grid_scores(prediction, labels) for prediction in per_step]
     histogram = Counter(steps.tolist())
-    return {
+    results = {
         "num_examples": len(labels),
         **act_scores,
         "accuracy": act_scores["exact_accuracy"],
@@ -81,6 +89,17 @@ def evaluate_puzzle_model(model: torch.nn.Module, batches: list[dict[str, torch.
         "examples_per_second": len(labels) / act_seconds,
         "examples_per_second_all_steps": len(labels) / full_seconds,
     }
+    return results, per_step[-1]
+
+
+def summary(results: dict) -> str:
+    """One line: ACT exact accuracy and steps, the refinement curve, ARC pass@k when scored."""
+    line = (
+        f"exact {100 * results['exact_accuracy']:.1f} % with ACT ({results['mean_halt_steps']:.2f} steps), "
+        "per step " + " ".join(f"{100 * a:.1f}" for a in results["exact_accuracy_per_step"])
+    )
+    arc = {key: value for key, value in results.get("arc", {}).items() if key.startswith("pass@")}
+    return line + "".join(f", ARC {key} {100 * value:.1f} %" for key, value in arc.items())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,15 +118,20 @@ def main(argv: list[str] | None = None) -> None:
     splits, _ = load_puzzle_dataset(args.dataset_dir)
     if args.split not in splits:
         raise ValueError(f"{args.dataset_dir} has no split {args.split!r}; it has {sorted(splits)}.")
-    dataset = to_model_columns(splits[args.split])
+    records = splits[args.split]
     if args.max_examples is not None:
-        dataset = dataset.select(range(min(args.max_examples, len(dataset))))
+        records = records.select(range(min(args.max_examples, len(records))))
+    dataset = to_model_columns(records)
     device = PartialState().device
     model = AutoModel.from_pretrained(args.model).to(device).eval()
     loader = DataLoader(dataset, batch_size=args.batch_size, collate_fn=collate_puzzles)
     batches = [{k: v.to(device) for k, v in batch.items()} for batch in loader]
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
-        results = evaluate_puzzle_model(model, batches)
+        results, predictions = evaluate_puzzle_model(model, batches)
+    is_arc = (Path(args.dataset_dir) / TEST_TASKS_FILE).is_file()
+    if is_arc and args.split == "test" and args.max_examples is None:  # voting needs every test row
+        arc = evaluate_arc(predictions.numpy(), records, load_test_tasks(args.dataset_dir))
+        results["arc"] = {key: value for key, value in arc.items() if key != "per_task"}
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -121,10 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     (out / "eval_results.json").write_text(json.dumps(report, indent=2))
     plot_refinement_curve(results, out / "refinement_curve.png")
     plot_halting_histogram(results, out / "halting_histogram.png")
-    print(
-        f"exact {100 * results['exact_accuracy']:.1f} % with ACT ({results['mean_halt_steps']:.2f} steps), "
-        "per step " + " ".join(f"{100 * a:.1f}" for a in results["exact_accuracy_per_step"])
-    )
+    print(summary(results))
 
 
 if __name__ == "__main__":
