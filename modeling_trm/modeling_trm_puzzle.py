@@ -8,7 +8,6 @@ cell i predicts the solved cell i. An optional per-puzzle embedding is prepended
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin
 from transformers import initialization as init
@@ -16,15 +15,12 @@ from transformers.utils import logging
 
 from .configuration_trm_puzzle import TRMPuzzleConfig
 from .modeling_trm import (
-    IGNORE_INDEX,
     TRMCarry,
     TRMGenerateOutput,
     TRMOutput,
     TRMPreTrainedModel,
     TRMRecursion,
     rotary_tables,
-    softmax_cross_entropy,
-    stablemax_cross_entropy,
 )
 
 logger = logging.get_logger(__name__)
@@ -156,27 +152,8 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
         """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
         return self.recursion.reset(carry, reset_mask)
 
-    def _grid_logits(self, y: torch.Tensor) -> torch.Tensor:
+    def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
         return self.lm_head(y[:, self.config.puzzle_emb_len :])
-
-    def _step(
-        self,
-        x: torch.Tensor,
-        rotary: tuple[torch.Tensor, torch.Tensor] | None,
-        attn_mask: torch.Tensor | None,
-        carry: TRMCarry | None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None, TRMCarry | None]:
-        """One supervision step on embedded input: `(logits, q_halt_logits, carry)`."""
-        if self.config.single_pass:
-            return self._grid_logits(self.recursion.net(x, rotary, attn_mask)), None, None
-        if carry is None:
-            carry = self.recursion.initial_state(x)
-        elif carry.y.shape != x.shape:
-            raise ValueError(
-                f"`carry` has shape {tuple(carry.y.shape)} but the embedded input has {tuple(x.shape)}."
-            )
-        carry, y, q_halt_logits = self.recursion(x, carry, rotary, attn_mask)
-        return self._grid_logits(y), q_halt_logits, carry
 
     def forward(
         self,
@@ -208,29 +185,7 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
         self._check_inputs(input_ids, puzzle_identifiers, labels)
         x, rotary, attn_mask = self.embed(input_ids, puzzle_identifiers, attention_mask)
         logits, q_halt_logits, new_carry = self._step(x, rotary, attn_mask, carry)
-
-        loss = lm_loss = q_halt_loss = None
-        if labels is not None:
-            loss_fn = (
-                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
-            )
-            valid = labels != IGNORE_INDEX
-            lm_loss = (loss_fn(logits, labels).sum(-1) / valid.sum(-1).clamp_min(1)).mean()
-            loss = lm_loss
-            if q_halt_logits is not None:
-                solved = ((logits.argmax(-1) == labels) | ~valid).all(-1)
-                q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, solved.float())
-                loss = lm_loss + self.config.q_loss_weight * q_halt_loss
-
-        output = TRMOutput(
-            loss=loss,
-            logits=logits,
-            q_halt_logits=q_halt_logits,
-            carry=new_carry,
-            lm_loss=lm_loss,
-            q_halt_loss=q_halt_loss,
-        )
-        return output if return_dict is not False else output.to_tuple()
+        return self._step_output(logits, q_halt_logits, new_carry, labels, return_dict)
 
     @torch.inference_mode()
     def generate(
@@ -264,40 +219,16 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
             and `step_predictions` are grids.
         """
         self._check_inputs(input_ids, puzzle_identifiers, None)
-        steps = 1 if self.config.single_pass else max_supervision_steps or self.config.halt_max_steps
         x, rotary, attn_mask = self.embed(input_ids, puzzle_identifiers, attention_mask)
-        batch = input_ids.shape[0]
-        sequences = torch.zeros_like(input_ids)
-        num_steps = input_ids.new_zeros(batch)
-        step_predictions = []
-        active = torch.arange(batch, device=input_ids.device)
-        carry = None
-        for step in range(steps):
-            logits, q_halt_logits, carry = self._step(x, rotary, attn_mask, carry)
-            sequences[active] = logits.argmax(-1)
-            num_steps[active] = step + 1
-            if output_step_predictions:
-                step_predictions.append(sequences.clone())
-            if not use_act or q_halt_logits is None or step == steps - 1:
-                continue
-            running = q_halt_logits <= 0
-            if not running.any():
-                break
-            if not running.all():
-                active, x = active[running], x[running]
-                carry = TRMCarry(y=carry.y[running], z=carry.z[running])
-                if attn_mask is not None:
-                    attn_mask = attn_mask[running]
-        if output_step_predictions:
-            # Grids that halted keep their prediction for the remaining steps.
-            step_predictions += [sequences.clone()] * (steps - len(step_predictions))
-
-        if not return_dict_in_generate:
-            return sequences
-        return TRMGenerateOutput(
-            sequences=sequences,
-            num_steps=num_steps,
-            step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
+        return self._generate_embedded(
+            x,
+            rotary,
+            attn_mask,
+            self.config.seq_len,
+            max_supervision_steps,
+            use_act,
+            return_dict_in_generate,
+            output_step_predictions,
         )
 
 

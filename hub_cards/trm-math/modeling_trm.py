@@ -200,7 +200,8 @@ class TRMHaltingHead(nn.Linear):
 
 
 class TRMPreTrainedModel(PreTrainedModel):
-    """Class-level facts and weight init shared by the TRM heads."""
+    """What the TRM heads share: class-level facts, weight init, the supervision step, its loss and
+    the ACT generation loop. A head embeds its input and says where its output is read (`_read_logits`)."""
 
     config_class = TRMConfig
     base_model_prefix = "trm"
@@ -223,6 +224,110 @@ class TRMPreTrainedModel(PreTrainedModel):
         elif isinstance(module, TRMRecursion):
             init.trunc_normal_(module.y_init, std=1.0, a=-2.0, b=2.0)
             init.trunc_normal_(module.z_init, std=1.0, a=-2.0, b=2.0)
+
+    def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
+        """Logits of the positions of `y` that hold the output; each head defines it."""
+        raise NotImplementedError
+
+    def _step(
+        self,
+        x: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+        carry: TRMCarry | None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, TRMCarry | None]:
+        """One supervision step on embedded input: `(logits, q_halt_logits, carry)`."""
+        if self.config.single_pass:
+            return self._read_logits(self.recursion.net(x, rotary, attn_mask)), None, None
+        if carry is None:
+            carry = self.recursion.initial_state(x)
+        elif carry.y.shape != x.shape:
+            raise ValueError(
+                f"`carry` has shape {tuple(carry.y.shape)} but the embedded input has {tuple(x.shape)}; "
+                "keep the input padding fixed across the supervision steps of a sequence."
+            )
+        carry, y, q_halt_logits = self.recursion(x, carry, rotary, attn_mask)
+        return self._read_logits(y), q_halt_logits, carry
+
+    def _step_output(
+        self,
+        logits: torch.Tensor,
+        q_halt_logits: torch.Tensor | None,
+        carry: TRMCarry | None,
+        labels: torch.LongTensor | None,
+        return_dict: bool | None,
+    ) -> TRMOutput | tuple:
+        """`forward`'s output: with labels, the cross entropy over labelled positions (mean per
+        sequence) plus `q_loss_weight` times the BCE of the halting logit against "exactly right"."""
+        loss = lm_loss = q_halt_loss = None
+        if labels is not None:
+            loss_fn = (
+                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
+            )
+            valid = labels != IGNORE_INDEX
+            lm_loss = (loss_fn(logits, labels).sum(-1) / valid.sum(-1).clamp_min(1)).mean()
+            loss = lm_loss
+            if q_halt_logits is not None:
+                exactly_right = ((logits.argmax(-1) == labels) | ~valid).all(-1)
+                q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, exactly_right.float())
+                loss = lm_loss + self.config.q_loss_weight * q_halt_loss
+        output = TRMOutput(
+            loss=loss,
+            logits=logits,
+            q_halt_logits=q_halt_logits,
+            carry=carry,
+            lm_loss=lm_loss,
+            q_halt_loss=q_halt_loss,
+        )
+        return output if return_dict is not False else output.to_tuple()
+
+    def _generate_embedded(
+        self,
+        x: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+        output_length: int,
+        max_supervision_steps: int | None,
+        use_act: bool,
+        return_dict_in_generate: bool,
+        output_step_predictions: bool,
+    ) -> torch.LongTensor | TRMGenerateOutput:
+        """`generate` on embedded input: supervision steps until each sequence halts (`use_act`) or all
+        steps ran; halted sequences leave the working batch, so they stop costing compute."""
+        steps = 1 if self.config.single_pass else max_supervision_steps or self.config.halt_max_steps
+        batch = x.shape[0]
+        sequences = torch.zeros(batch, output_length, dtype=torch.long, device=x.device)
+        num_steps = torch.zeros(batch, dtype=torch.long, device=x.device)
+        step_predictions = []
+        active = torch.arange(batch, device=x.device)
+        carry = None
+        for step in range(steps):
+            logits, q_halt_logits, carry = self._step(x, rotary, attn_mask, carry)
+            sequences[active] = logits.argmax(-1)
+            num_steps[active] = step + 1
+            if output_step_predictions:
+                step_predictions.append(sequences.clone())
+            if not use_act or q_halt_logits is None or step == steps - 1:
+                continue
+            running = q_halt_logits <= 0
+            if not running.any():
+                break
+            if not running.all():
+                active, x = active[running], x[running]
+                carry = TRMCarry(y=carry.y[running], z=carry.z[running])
+                if attn_mask is not None:
+                    attn_mask = attn_mask[running]
+        if output_step_predictions:
+            # Sequences that halted keep their prediction for the remaining steps.
+            step_predictions += [sequences.clone()] * (steps - len(step_predictions))
+
+        if not return_dict_in_generate:
+            return sequences
+        return TRMGenerateOutput(
+            sequences=sequences,
+            num_steps=num_steps,
+            step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
+        )
 
 
 class TRMRecursion(nn.Module):
@@ -375,28 +480,8 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
         return self.recursion.reset(carry, reset_mask)
 
-    def _answer_logits(self, y: torch.Tensor) -> torch.Tensor:
+    def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
         return self.lm_head(y[:, 1 : 1 + self.config.answer_length])
-
-    def _step(
-        self,
-        x: torch.Tensor,
-        rotary: tuple[torch.Tensor, torch.Tensor] | None,
-        attn_mask: torch.Tensor | None,
-        carry: TRMCarry | None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None, TRMCarry | None]:
-        """One supervision step on embedded input: `(logits, q_halt_logits, carry)`."""
-        if self.config.single_pass:
-            return self._answer_logits(self.recursion.net(x, rotary, attn_mask)), None, None
-        if carry is None:
-            carry = self.recursion.initial_state(x)
-        elif carry.y.shape != x.shape:
-            raise ValueError(
-                f"`carry` has shape {tuple(carry.y.shape)} but the embedded input has {tuple(x.shape)}; "
-                "keep the question padding fixed across the supervision steps of a sequence."
-            )
-        carry, y, q_halt_logits = self.recursion(x, carry, rotary, attn_mask)
-        return self._answer_logits(y), q_halt_logits, carry
 
     def forward(
         self,
@@ -424,30 +509,7 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         self._check_inputs(input_ids, labels)
         x, rotary, attn_mask = self.embed(input_ids, attention_mask)
         logits, q_halt_logits, new_carry = self._step(x, rotary, attn_mask, carry)
-
-        loss = lm_loss = q_halt_loss = None
-        if labels is not None:
-            loss_fn = (
-                stablemax_cross_entropy if self.config.loss_type == "stablemax" else softmax_cross_entropy
-            )
-            valid = labels != IGNORE_INDEX
-            token_losses = loss_fn(logits, labels)
-            lm_loss = (token_losses.sum(-1) / valid.sum(-1).clamp_min(1)).mean()
-            loss = lm_loss
-            if q_halt_logits is not None:
-                exactly_right = ((logits.argmax(-1) == labels) | ~valid).all(-1)
-                q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, exactly_right.float())
-                loss = lm_loss + self.config.q_loss_weight * q_halt_loss
-
-        output = TRMOutput(
-            loss=loss,
-            logits=logits,
-            q_halt_logits=q_halt_logits,
-            carry=new_carry,
-            lm_loss=lm_loss,
-            q_halt_loss=q_halt_loss,
-        )
-        return output if return_dict is not False else output.to_tuple()
+        return self._step_output(logits, q_halt_logits, new_carry, labels, return_dict)
 
     @torch.inference_mode()
     def generate(
@@ -478,45 +540,16 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             `torch.LongTensor` of shape `(batch, answer_length)`, or [`TRMGenerateOutput`].
         """
         self._check_inputs(input_ids, None)
-        steps = max_supervision_steps or self.config.max_supervision_steps
-        if self.config.single_pass:
-            steps = 1
         x, rotary, attn_mask = self.embed(input_ids, attention_mask)
-        batch = input_ids.shape[0]
-        sequences = input_ids.new_zeros(batch, self.config.answer_length)
-        num_steps = input_ids.new_zeros(batch)
-        step_predictions = []
-        active = torch.arange(batch, device=input_ids.device)
-        carry = None
-        for step in range(steps):
-            logits, q_halt_logits, carry = self._step(x, rotary, attn_mask, carry)
-            sequences[active] = logits.argmax(-1)
-            num_steps[active] = step + 1
-            if output_step_predictions:
-                step_predictions.append(sequences.clone())
-            if not use_act or q_halt_logits is None or step == steps - 1:
-                continue
-            running = q_halt_logits <= 0
-            if not running.any():
-                break
-            if not running.all():
-                active, x, carry = (
-                    active[running],
-                    x[running],
-                    TRMCarry(y=carry.y[running], z=carry.z[running]),
-                )
-                if attn_mask is not None:
-                    attn_mask = attn_mask[running]
-        if output_step_predictions:
-            # Sequences that halted keep their answer for the remaining steps.
-            step_predictions += [sequences.clone()] * (steps - len(step_predictions))
-
-        if not return_dict_in_generate:
-            return sequences
-        return TRMGenerateOutput(
-            sequences=sequences,
-            num_steps=num_steps,
-            step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
+        return self._generate_embedded(
+            x,
+            rotary,
+            attn_mask,
+            self.config.answer_length,
+            max_supervision_steps,
+            use_act,
+            return_dict_in_generate,
+            output_step_predictions,
         )
 
 
