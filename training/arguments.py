@@ -107,15 +107,20 @@ def yaml_to_argv(path: str) -> list[str]:
     return argv
 
 
-def parse_arguments(
-    argv: list[str] | None = None,
-) -> tuple[ModelArguments, DataArguments, TRMTrainingArguments]:
-    """Parse `--config FILE.yaml` (optional) and the command line; the command line wins."""
+def parse_with_config(dataclass_types: tuple[type, ...], argv: list[str] | None = None) -> tuple:
+    """Parse `--config FILE.yaml` (optional) and the command line into `dataclass_types`; the
+    command line wins."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--config" in argv:
         at = argv.index("--config")
         if at + 1 >= len(argv):
             raise ValueError("--config needs a YAML file path.")
         argv = yaml_to_argv(argv[at + 1]) + argv[:at] + argv[at + 2 :]
-    parser = HfArgumentParser((ModelArguments, DataArguments, TRMTrainingArguments))
-    return parser.parse_args_into_dataclasses(args=argv)
+    return HfArgumentParser(dataclass_types).parse_args_into_dataclasses(args=argv)
+
+
+def parse_arguments(
+    argv: list[str] | None = None,
+) -> tuple[ModelArguments, DataArguments, TRMTrainingArguments]:
+    """The math training arguments from `--config FILE.yaml` (optional) and the command line."""
+    return parse_with_config((ModelArguments, DataArguments, TRMTrainingArguments), argv)

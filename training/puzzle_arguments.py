@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-
-from transformers import HfArgumentParser
 
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
 
-from .arguments import TRMTrainingArguments, yaml_to_argv
+from .arguments import TRMTrainingArguments, parse_with_config
 
 
 @dataclass
@@ -64,12 +61,5 @@ class PuzzleDataArguments:
 def parse_puzzle_arguments(
     argv: list[str] | None = None,
 ) -> tuple[PuzzleModelArguments, PuzzleDataArguments, TRMTrainingArguments]:
-    """Parse `--config FILE.yaml` (optional) and the command line; the command line wins."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--config" in argv:
-        at = argv.index("--config")
-        if at + 1 >= len(argv):
-            raise ValueError("--config needs a YAML file path.")
-        argv = yaml_to_argv(argv[at + 1]) + argv[:at] + argv[at + 2 :]
-    parser = HfArgumentParser((PuzzleModelArguments, PuzzleDataArguments, TRMTrainingArguments))
-    return parser.parse_args_into_dataclasses(args=argv)
+    """The puzzle training arguments from `--config FILE.yaml` (optional) and the command line."""
+    return parse_with_config((PuzzleModelArguments, PuzzleDataArguments, TRMTrainingArguments), argv)

@@ -10,13 +10,9 @@ grid size, vocabulary and number of puzzle identifiers come from the dataset's `
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import sys
 
-import datasets
-import transformers
 from transformers import AutoModel, set_seed
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
@@ -25,11 +21,10 @@ from training.data.puzzle_batches import collate_puzzles, to_model_columns
 from training.data.puzzles import PuzzleMetadata, load_puzzle_dataset
 from training.grid_metrics import grid_accuracy
 from training.puzzle_arguments import PuzzleModelArguments, parse_puzzle_arguments
+from training.run_trainer import setup_logging, train_and_evaluate
 from training.trainer import TRMTrainer
 
 logger = logging.getLogger(__name__)
-
-TRAINING_INFO_NAME = "training_info.json"
 
 
 def build_puzzle_model(model_args: PuzzleModelArguments, metadata: PuzzleMetadata) -> TRMForPuzzles:
@@ -58,19 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     model_args, data_args, training_args = parse_puzzle_arguments(argv)
 
-    logging.basicConfig(
-        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
-        datefmt="%m/%d/%Y %H:%M:%S",
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    log_level = training_args.get_process_log_level()
-    logger.setLevel(log_level)
-    datasets.utils.logging.set_verbosity(log_level)
-    transformers.utils.logging.set_verbosity(log_level)
-    logger.warning(
-        f"Process rank: {training_args.process_index}, world size: {training_args.world_size}, "
-        f"device: {training_args.device}, bf16: {training_args.bf16}"
-    )
+    setup_logging(training_args, logger)
 
     set_seed(training_args.seed)
     splits, metadata = load_puzzle_dataset(data_args.dataset_dir)
@@ -91,29 +74,14 @@ def main(argv: list[str] | None = None) -> None:
         eval_use_act=data_args.eval_use_act,
     )
 
-    if training_args.do_train:
-        train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
-        trainer.save_model()
-        metrics = train_result.metrics
-        trainer.log_metrics("train", metrics)
-        trainer.save_metrics("train", metrics)
-        trainer.save_state()
-        if trainer.is_world_process_zero():
-            info = {
-                "command": "python training/train_puzzles.py " + " ".join(argv),
-                "dataset": metadata.puzzle,
-                "dataset_config": metadata.config,
-                "num_train_examples": len(train_dataset),
-                "num_eval_examples": len(eval_dataset),
-                "train_metrics": metrics,
-            }
-            with open(os.path.join(training_args.output_dir, TRAINING_INFO_NAME), "w") as handle:
-                json.dump(info, handle, indent=2)
-
-    if training_args.do_eval:
-        metrics = trainer.evaluate()
-        trainer.log_metrics("eval", metrics)
-        trainer.save_metrics("eval", metrics)
+    training_info = {
+        "command": "python training/train_puzzles.py " + " ".join(argv),
+        "dataset": metadata.puzzle,
+        "dataset_config": metadata.config,
+        "num_train_examples": len(train_dataset),
+        "num_eval_examples": len(eval_dataset),
+    }
+    train_and_evaluate(trainer, training_args, training_info)
 
 
 if __name__ == "__main__":
