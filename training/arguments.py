@@ -6,10 +6,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
+
+from .precision import bf16_is_faster
 
 DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "trm-math-bpe")
 
@@ -87,9 +90,22 @@ class DataArguments:
 
 @dataclass
 class TRMTrainingArguments(TrainingArguments):
-    """`TrainingArguments` plus the EMA decay (`0` turns EMA off)."""
+    """`TrainingArguments` plus the EMA decay (`0` turns EMA off) and `bf16` chosen by the hardware."""
 
     ema_decay: float = field(default=0.999, metadata={"help": "EMA decay of the weights; 0 disables EMA."})
+    bf16_auto: bool = field(
+        default=False,
+        metadata={
+            "help": "Set `bf16` by the hardware: on for GPUs with bf16 and CPUs with AMX, off on CPUs "
+            "whose bf16 matmuls are slower than fp32 ones. Overrides `bf16`."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.bf16_auto:
+            on_gpu = torch.cuda.is_available() and not self.use_cpu
+            self.bf16 = bf16_is_faster("cuda" if on_gpu else "cpu")
+        super().__post_init__()
 
 
 def yaml_to_argv(path: str) -> list[str]:
