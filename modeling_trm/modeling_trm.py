@@ -89,18 +89,22 @@ def rms_norm(hidden_states: torch.Tensor, eps: float) -> torch.Tensor:
 def rotary_tables(
     seq_len: int, head_dim: int, theta: float, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """RoPE `cos`, `sin` tables of shape `(seq_len, head_dim)`, built once per supervision step."""
+    """RoPE tables `(cos, signed_sin)` of shape `(seq_len, 1, 1, head_dim)`, built once per step.
+
+    The first half of `signed_sin` is negated, so that `apply_rotary` rotates with one `roll`
+    (the usual `cat(-x2, x1)` is `roll(x, head_dim / 2)` with its first half negated).
+    """
     inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim))
     freqs = torch.outer(torch.arange(seq_len, device=device, dtype=torch.float32), inv_freq)
-    angles = torch.cat((freqs, freqs), dim=-1)
-    return angles.cos(), angles.sin()
+    signed_sin = torch.cat((-freqs.sin(), freqs.sin()), dim=-1)
+    cos = torch.cat((freqs, freqs), dim=-1).cos()
+    return cos[:, None, None, :], signed_sin[:, None, None, :]
 
 
-def apply_rotary(states: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate `states` of shape `(batch, heads, seq, head_dim)` by the RoPE tables."""
-    half = states.shape[-1] // 2
-    rotated = torch.cat((-states[..., half:], states[..., :half]), dim=-1)
-    return (states * cos + rotated * sin).to(states.dtype)
+def apply_rotary(states: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+    """Rotate `states` of shape `(batch, seq, ..., head_dim)` by the tables of `rotary_tables`."""
+    rotated = states.roll(states.shape[-1] // 2, dims=-1)
+    return (states * cos + rotated * signed_sin).to(states.dtype)
 
 
 def stablemax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -158,9 +162,11 @@ class TRMAttention(nn.Module):
     ) -> torch.Tensor:
         batch, seq_len, _ = hidden_states.shape
         qkv = self.qkv_proj(hidden_states).view(batch, seq_len, 3, self.num_heads, self.head_dim)
-        query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each (batch, heads, seq, head_dim)
+        query_key, value = qkv[:, :, :2], qkv[:, :, 2]
         if rotary is not None:
-            query, key = apply_rotary(query, *rotary), apply_rotary(key, *rotary)
+            query_key = apply_rotary(query_key, *rotary)  # query and key in one pass
+        query, key = query_key.unbind(2)
+        query, key, value = (t.transpose(1, 2) for t in (query, key, value))  # (batch, heads, seq, head_dim)
         attended = F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask)
         return self.o_proj(attended.transpose(1, 2).reshape(batch, seq_len, -1))
 
@@ -375,8 +381,9 @@ class TRMRecursion(nn.Module):
         attn_mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One improvement cycle: n latent updates `z = net(z + y + x)`, then `y = net(y + z)`."""
+        y_plus_x = y + x  # fixed during the latent updates
         for _ in range(self.config.L_cycles):
-            z = self.net(z + y + x, rotary, attn_mask)
+            z = self.net(z + y_plus_x, rotary, attn_mask)
         y = self.net(y + z, rotary, attn_mask)
         return y, z
 
