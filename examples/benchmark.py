@@ -15,8 +15,10 @@ reversed on every other repeat) and the medians are reported.
    is not installed it is reported as missing. Both use plain AdamW. The peer's networks differ from
    ours (pre-norm LayerNorm, GELU, no RoPE; a 4 * D wide token MLP), so the sizes are equal, the
    FLOPs are not.
-2. Matmul peak: a square matmul (4096^3; 2048^3 with `--quick`) in the compute dtype, and the
-   fraction of it our train step reaches (see `useful_flops_per_train_step`).
+2. Matmul peak: a square matmul (4096^3; 2048^3 with `--quick`) in fp32 and, where the device
+   has bf16, in bf16, and the fraction of the compute dtype's peak that our train step reaches
+   (see `useful_flops_per_train_step`). The compute dtype defaults to bf16 autocast only where bf16
+   is the faster path (`training.precision.bf16_is_faster`); the two peaks show whether it is.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
    held-out set of the training config (`--config`): throughput ratio and exact-match difference.
    The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
@@ -59,6 +61,7 @@ from modeling_trm.configuration_trm import swiglu_width
 from training.arguments import parse_arguments
 from training.data.math_datasets import build_eval_dataset
 from training.evaluation import decode_answers
+from training.precision import bf16_is_faster
 from training.train import main as train_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,12 +171,22 @@ def time_interleaved(
     return times
 
 
-def measure_matmul_peak(size: int, dtype: torch.dtype, device: str, repeats: int) -> float:
-    """Median GFLOP/s of a `size`^3 matmul (2 * size^3 FLOPs) in `dtype`."""
-    a = torch.randn(size, size, device=device).to(dtype)
-    b = torch.randn(size, size, device=device).to(dtype)
-    times = time_interleaved({"matmul": lambda: torch.matmul(a, b)}, repeats, 1, device)["matmul"]
-    return 2 * size**3 / statistics.median(times) / 1e9
+def dtype_name(dtype: torch.dtype) -> str:
+    """`"float32"` for `torch.float32`, and so on."""
+    return str(dtype).removeprefix("torch.")
+
+
+def measure_matmul_peaks(size: int, device: str, repeats: int) -> dict[str, float]:
+    """Median GFLOP/s of a `size`^3 matmul (2 * size^3 FLOPs) in fp32 and, where supported, bf16,
+    timed interleaved; keys are dtype names."""
+    dtypes = [torch.float32] + ([torch.bfloat16] if bf16_supported(device) else [])
+    matmuls = {}
+    for dtype in dtypes:
+        a = torch.randn(size, size, device=device).to(dtype)
+        b = torch.randn(size, size, device=device).to(dtype)
+        matmuls[dtype_name(dtype)] = functools.partial(torch.matmul, a, b)
+    times = time_interleaved(matmuls, repeats, 1, device)
+    return {name: 2 * size**3 / statistics.median(seconds) / 1e9 for name, seconds in times.items()}
 
 
 def network_macs(config: TRMConfig, seq_len: int) -> int:
@@ -537,9 +550,9 @@ def inference_model(settings: BenchSettings) -> Iterator[tuple[BenchSettings, st
 
 def run_benchmark(settings: BenchSettings) -> dict:
     """Every measurement of the module docstring; returns the report written as JSON."""
-    dtype = torch.bfloat16 if settings.bf16 else torch.float32
-    matmul = measure_matmul_peak(settings.matmul_size, dtype, settings.device, settings.repeats)
-    train = benchmark_train(settings, matmul)
+    dtype = dtype_name(torch.bfloat16 if settings.bf16 else torch.float32)
+    peaks = measure_matmul_peaks(settings.matmul_size, settings.device, settings.repeats)
+    train = benchmark_train(settings, peaks[dtype])
     measured = [name for name, entry in train["contestants"].items() if entry["status"] == "measured"]
     for name, memory in measure_memory(measured, settings).items():
         train["contestants"][name]["memory"] = memory
@@ -553,8 +566,9 @@ def run_benchmark(settings: BenchSettings) -> dict:
         "settings": {**asdict(settings), "sequence_length": settings.sequence_length},
         "matmul_peak": {
             "size": settings.matmul_size,
-            "dtype": str(dtype).removeprefix("torch."),
-            "gflops": matmul,
+            "dtype": dtype,
+            "gflops": peaks[dtype],
+            "gflops_by_dtype": peaks,
         },
         "train_step": train,
         "inference": inference,
@@ -567,7 +581,7 @@ def _number(value: float | None, spec: str) -> str:
 
 def format_report(report: dict) -> str:
     """The report as a plain-text table."""
-    s = report["settings"]
+    s, peak = report["settings"], report["matmul_peak"]
     precision = "bf16 autocast" if s["bf16"] else "fp32"
     lines = [
         f"device: {report['device']}; torch {report['torch_version']}; {precision}"
@@ -579,8 +593,9 @@ def format_report(report: dict) -> str:
         f"sequence {s['sequence_length']} = 1 summary + {s['answer_length']} answer slots + "
         f"{s['max_question_length']} question tokens (ours); {s['sequence_length']} tokens (peer); "
         f"medians of {s['repeats']} interleaved repeats",
-        f"matmul peak: {report['matmul_peak']['size']}^3 {report['matmul_peak']['dtype']} = "
-        f"{report['matmul_peak']['gflops']:.1f} GFLOP/s",
+        f"matmul peak: {peak['size']}^3 "
+        + ", ".join(f"{name} {gflops:.1f}" for name, gflops in peak["gflops_by_dtype"].items())
+        + f" GFLOP/s; 'of peak' below is of {peak['dtype']}, the train steps' dtype",
         "",
         f"{'contestant':<16} {'ms/step':>10} {'ex*steps/s':>11} {'useful GFLOP':>13} {'of peak':>8} "
         f"{'vs peer':>8} {'peak MiB':>9} {'+MiB':>8}",
@@ -635,7 +650,7 @@ def settings_from_args(args: argparse.Namespace) -> BenchSettings:
         sizes["repeats"] = args.repeats
     if args.batch_size is not None:
         sizes["batch_size"] = args.batch_size
-    bf16 = bf16_supported(args.device) if args.bf16 is None else args.bf16
+    bf16 = bf16_is_faster(args.device) if args.bf16 is None else args.bf16
     return BenchSettings(
         device=args.device, bf16=bf16, compile=args.compile, model=args.model, config=args.config, **sizes
     )
@@ -650,7 +665,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", help="Also write the report to this JSON file.")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument(
-        "--bf16", action=argparse.BooleanOptionalAction, help="bf16 autocast; default: when supported."
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        help="bf16 autocast; default: where it beats fp32 (bf16 GPUs, AMX CPUs).",
     )
     parser.add_argument("--compile", action="store_true", help="torch.compile both sides' train steps.")
     parser.add_argument(

@@ -87,7 +87,9 @@ def test_missing_peer_is_reported_as_missing(report: dict) -> None:
 
 def test_train_step_numbers_are_finite_and_positive(report: dict) -> None:
     train = report["train_step"]
-    assert is_positive(report["matmul_peak"]["gflops"])
+    peak = report["matmul_peak"]
+    assert is_positive(peak["gflops"]) and peak["gflops"] == peak["gflops_by_dtype"][peak["dtype"]]
+    assert "float32" in peak["gflops_by_dtype"]
     assert is_positive(train["fraction_of_matmul_peak"])
     for name in ("ours_attention", "ours_mlp"):
         entry = train["contestants"][name]
