@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from transformers import PretrainedConfig
 
 MIXERS = ("attention", "mlp")
@@ -35,6 +37,9 @@ class TRMConfig(PretrainedConfig):
         halt_max_steps (`int`, *optional*, defaults to 16): N_sup in the paper, supervision steps at most.
         halt_exploration_prob (`float`, *optional*, defaults to 0.1): In training, the probability
             of drawing a random minimum of 2..N_sup steps before a sequence may halt.
+        halt_threshold (`float`, *optional*, defaults to 0.0): `generate` with ACT stops a sequence
+            once its halting logit exceeds this. 0 is the paper's rule (halting probability 1/2);
+            higher values halt later and more surely, trading speed for accuracy.
         mixer (`str`, *optional*, defaults to `"attention"`): Token mixing, `"attention"` or `"mlp"`
             (a SwiGLU over the sequence axis, the paper's TRM-MLP; fixed sequence length).
         pos_encoding (`str`, *optional*, defaults to `"rope"`): `"rope"`, `"learned"` or `"none"`.
@@ -73,6 +78,7 @@ class TRMConfig(PretrainedConfig):
         L_cycles: int = 6,
         halt_max_steps: int = 16,
         halt_exploration_prob: float = 0.1,
+        halt_threshold: float = 0.0,
         mixer: str = "attention",
         pos_encoding: str = "rope",
         rope_theta: float = 10000.0,
@@ -95,6 +101,7 @@ class TRMConfig(PretrainedConfig):
         self.L_cycles = L_cycles
         self.halt_max_steps = halt_max_steps
         self.halt_exploration_prob = halt_exploration_prob
+        self.halt_threshold = halt_threshold
         self.mixer = mixer
         self.pos_encoding = pos_encoding
         self.rope_theta = rope_theta
@@ -172,6 +179,13 @@ class TRMConfig(PretrainedConfig):
             raise ValueError(
                 f"`halt_exploration_prob` must be in [0, 1], got {self.halt_exploration_prob!r}."
             )
+        threshold = self.halt_threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not math.isfinite(threshold)
+        ):
+            raise ValueError(f"`halt_threshold` must be a finite number, got {threshold!r}.")
         if self.q_loss_weight < 0:
             raise ValueError(f"`q_loss_weight` must be >= 0, got {self.q_loss_weight!r}.")
         for name, allowed in (("mixer", MIXERS), ("pos_encoding", POS_ENCODINGS), ("loss_type", LOSS_TYPES)):

@@ -46,6 +46,28 @@ def test_cli_writes_act_and_per_step_results_and_plots(tmp_path: Path) -> None:
     assert (out / "refinement_curve.png").stat().st_size > 0 and (out / "halting_histogram.png").exists()
 
 
+def test_cli_evaluates_a_slice_of_the_split_at_a_halt_threshold(tmp_path: Path) -> None:
+    build_sudoku(SudokuConfig(grid_size=4, num_train=8, num_aug=1, num_test=8, extra_clues=1)).save(
+        tmp_path / "sudoku4"
+    )
+    _, metadata = load_puzzle_dataset(tmp_path / "sudoku4")
+    config = TRMPuzzleConfig(
+        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
+        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=32, num_heads=4,
+        H_cycles=1, L_cycles=1, halt_max_steps=3, mixer="mlp", pos_encoding="none", puzzle_emb_len=1,
+    )  # fmt: skip
+    TRMForPuzzles(config).save_pretrained(tmp_path / "model")  # halting logits start at -5
+    out = tmp_path / "eval"
+    argv = ["--model", str(tmp_path / "model"), "--dataset_dir", str(tmp_path / "sudoku4"), "--out", str(out)]
+    main(argv + ["--skip_examples", "2", "--max_examples", "4", "--halt_threshold", "-6"])
+
+    report = json.loads((out / "eval_results.json").read_text())
+    assert report["rows"] == [2, 6] and report["halt_threshold"] == -6.0
+    assert report["results"]["num_examples"] == 4 and report["results"]["mean_halt_steps"] == 1.0
+    with pytest.raises(ValueError, match="skip_examples 8: the test split has 8 rows"):
+        main(argv + ["--skip_examples", "8"])
+
+
 ARC_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "arc-agi-1"
 
 

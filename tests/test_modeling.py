@@ -258,6 +258,7 @@ def test_saved_folder_loads_with_remote_code_in_a_process_without_the_package(tm
         ("pos_encoding", "alibi"),
         ("loss_type", "mse"),
         ("halt_exploration_prob", 1.5),
+        ("halt_threshold", float("nan")),
         ("answer_length", -1),
         ("vocab_size", 12.5),
     ],
@@ -265,6 +266,20 @@ def test_saved_folder_loads_with_remote_code_in_a_process_without_the_package(tm
 def test_config_rejects_bad_values_naming_the_field(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
         TRMConfig(**{**TINY, field: value})
+
+
+@pytest.mark.parametrize(
+    ("config_threshold", "call_threshold", "steps"), [(0.0, None, 5), (-6.0, None, 1), (0.0, -6.0, 1)]
+)
+def test_halt_threshold_from_the_call_or_the_config(
+    config_threshold: float, call_threshold: float | None, steps: int
+) -> None:
+    model = tiny_model(halt_threshold=config_threshold).eval()  # halting logits start at -5 everywhere
+    input_ids, attention_mask, _ = tiny_batch()
+    out = model.generate(
+        input_ids, attention_mask, halt_threshold=call_threshold, return_dict_in_generate=True
+    )
+    assert out.num_steps.tolist() == [steps] * 4
 
 
 def test_single_pass_config_allows_zero_latent_updates() -> None:

@@ -42,7 +42,15 @@ def main() -> None:
     parser.add_argument("--max_examples", type=int, default=None, help="Evaluate on at most this many.")
     parser.add_argument("--max_supervision_steps", type=int, default=None, help="Default: the model's N_sup.")
     parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (CPUs with AVX512-BF16, GPUs).")
+    parser.add_argument(
+        "--bf16", action="store_true", help="bf16 autocast (faster on GPUs and AMX CPUs, not on other CPUs)."
+    )
+    parser.add_argument(
+        "--halt_threshold",
+        type=float,
+        default=None,
+        help="ACT halts a sequence once its halting logit exceeds this; default: the model config's.",
+    )
     parser.add_argument("--out", required=True, help="Folder for the JSON and the plots.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s - %(name)s - %(message)s")
@@ -52,6 +60,8 @@ def main() -> None:
         data_args.max_eval_samples = args.max_examples
     device = PartialState().device
     model = AutoModel.from_pretrained(args.model).to(device).eval()
+    if args.halt_threshold is not None:
+        model.config.halt_threshold = args.halt_threshold
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     num_parameters = sum(p.numel() for p in model.parameters())
     out = Path(args.out)

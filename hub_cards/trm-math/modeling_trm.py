@@ -295,12 +295,14 @@ class TRMPreTrainedModel(PreTrainedModel):
         output_length: int,
         max_supervision_steps: int | None,
         use_act: bool,
+        halt_threshold: float | None,
         return_dict_in_generate: bool,
         output_step_predictions: bool,
     ) -> torch.LongTensor | TRMGenerateOutput:
         """`generate` on embedded input: supervision steps until each sequence halts (`use_act`) or all
         steps ran; halted sequences leave the working batch, so they stop costing compute."""
         steps = 1 if self.config.single_pass else max_supervision_steps or self.config.halt_max_steps
+        threshold = self.config.halt_threshold if halt_threshold is None else halt_threshold
         batch = x.shape[0]
         sequences = torch.zeros(batch, output_length, dtype=torch.long, device=x.device)
         num_steps = torch.zeros(batch, dtype=torch.long, device=x.device)
@@ -315,7 +317,7 @@ class TRMPreTrainedModel(PreTrainedModel):
                 step_predictions.append(sequences.clone())
             if not use_act or q_halt_logits is None or step == steps - 1:
                 continue
-            running = q_halt_logits <= 0
+            running = q_halt_logits <= threshold
             if not running.any():
                 break
             if not running.all():
@@ -525,19 +527,23 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         attention_mask: torch.Tensor | None = None,
         max_supervision_steps: int | None = None,
         use_act: bool = True,
+        halt_threshold: float | None = None,
         return_dict_in_generate: bool = False,
         output_step_predictions: bool = False,
     ) -> torch.LongTensor | TRMGenerateOutput:
         """Answer questions by chaining supervision steps, halting each sequence on its own.
 
-        With `use_act`, a sequence halts once its halting logit is positive; halted sequences leave
-        the working batch, so they stop costing compute. Otherwise every sequence runs all steps.
+        With `use_act`, a sequence halts once its halting logit exceeds `halt_threshold`; halted
+        sequences leave the working batch, so they stop costing compute. Otherwise every sequence
+        runs all steps.
 
         Args:
             input_ids (`torch.LongTensor` of shape `(batch, question_length)`): Question tokens.
             attention_mask (`torch.Tensor` of shape `(batch, question_length)`, *optional*): Padding mask.
             max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
-            use_act (`bool`, *optional*, defaults to `True`): Halt per sequence on `q_halt > 0`.
+            use_act (`bool`, *optional*, defaults to `True`): Halt per sequence on `q_halt > halt_threshold`.
+            halt_threshold (`float`, *optional*): Halting logit to exceed; defaults to
+                `config.halt_threshold` (0, the paper's rule).
             return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
                 [`TRMGenerateOutput`] instead of the answer tokens.
             output_step_predictions (`bool`, *optional*, defaults to `False`): Record the prediction
@@ -555,6 +561,7 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             self.config.answer_length,
             max_supervision_steps,
             use_act,
+            halt_threshold,
             return_dict_in_generate,
             output_step_predictions,
         )
