@@ -1,7 +1,7 @@
 """Benchmark TRM training and inference speed against the `tiny-recursive-model` package, on this machine.
 
     python examples/benchmark.py [--quick] [--json PATH] [--device cpu|cuda] [--bf16/--no-bf16] [--compile]
-        [--model SAVED_MODEL] [--config TRAINING_YAML] [--repeats N] [--batch_size N]
+        [--other_precision] [--model SAVED_MODEL] [--config TRAINING_YAML] [--repeats N] [--batch_size N]
 
 Everything below is measured in one run; timed contestants alternate repeat by repeat (the order
 reversed on every other repeat) and the medians are reported.
@@ -18,7 +18,8 @@ reversed on every other repeat) and the medians are reported.
 2. Matmul peak: a square matmul (4096^3; 2048^3 with `--quick`) in fp32 and, where the device
    has bf16, in bf16, and the fraction of the compute dtype's peak that our train step reaches
    (see `useful_flops_per_train_step`). The compute dtype defaults to bf16 autocast only where bf16
-   is the faster path (`training.precision.bf16_is_faster`); the two peaks show whether it is.
+   is the faster path (`training.precision.bf16_is_faster`); the two peaks show whether it is, and
+   `--other_precision` also times our train steps in the other precision, interleaved.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
    held-out set of the training config (`--config`): throughput ratio and exact-match difference.
    The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
@@ -80,6 +81,7 @@ class BenchSettings:
     device: str = "cpu"
     bf16: bool = False
     compile: bool = False
+    other_precision: bool = False
     hidden_size: int = 512
     num_heads: int = 8
     num_layers: int = 2
@@ -134,6 +136,11 @@ def describe_device(device: str) -> str:
     name = cpu_info().get("model name") or platform.processor() or "unknown CPU"
     capability = torch.backends.cpu.get_cpu_capability()
     return f"{name}, {torch.get_num_threads()} torch threads of {os.cpu_count()} cores, {capability}"
+
+
+def precision_name(settings: BenchSettings) -> str:
+    """`"bf16"` or `"fp32"`: the train steps' precision."""
+    return "bf16" if settings.bf16 else "fp32"
 
 
 def autocast(settings: BenchSettings) -> contextlib.AbstractContextManager:
@@ -348,9 +355,15 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
         `dict` with `contestants` (per name: `status`, `median_ms`, `examples_steps_per_s`, `times_ms`
         and, for ours, `useful_gflop_per_step`, `fraction_of_matmul_peak`,
         `speedup_vs_peer_same_mixer`), `speedup_vs_fastest_peer` (the fastest peer's median time over
-        our fastest one's; None without a peer) and `fraction_of_matmul_peak` (ours, attention).
+        our fastest one's; None without a peer) and `fraction_of_matmul_peak` (ours, attention); with
+        `other_precision`, also `other_precision` (our steps in the other precision, interleaved with
+        the rest, and `speedup_of_chosen`: their time over the chosen precision's).
     """
     steps, missing = build_available_steps(settings)
+    other = replace(settings, bf16=not settings.bf16)
+    other_names = {mixer: f"ours_{mixer}_{precision_name(other)}" for mixer in ("attention", "mlp")}
+    if settings.other_precision:
+        steps.update({name: ours_train_step(other, mixer) for mixer, name in other_names.items()})
     # A compiled step compiles again once the carry stops being the initial one.
     warmup = settings.warmup + (1 if settings.compile else 0)
     times = time_interleaved(steps, settings.repeats, warmup, settings.device)
@@ -377,11 +390,21 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
     medians = {name: entry["median_ms"] for name, entry in contestants.items() if entry["median_ms"]}
     peers = [ms for name, ms in medians.items() if name.startswith("peer")]
     fastest_ours = min(ms for name, ms in medians.items() if name.startswith("ours"))
-    return {
+    report = {
         "contestants": contestants,
         "speedup_vs_fastest_peer": min(peers) / fastest_ours if peers else None,
         "fraction_of_matmul_peak": contestants["ours_attention"]["fraction_of_matmul_peak"],
     }
+    if settings.other_precision:
+        report["other_precision"] = {"precision": precision_name(other)}
+        for mixer, name in other_names.items():
+            median = statistics.median(times[name])
+            report["other_precision"][f"ours_{mixer}"] = {
+                "median_ms": 1000 * median,
+                "times_ms": [1000 * t for t in times[name]],
+                "speedup_of_chosen": median / (contestants[f"ours_{mixer}"]["median_ms"] / 1000),
+            }
+    return report
 
 
 def train_inference_model(settings: BenchSettings, output_dir: str) -> None:
@@ -620,6 +643,16 @@ def format_report(report: dict) -> str:
         "its own (x-transformers Encoder, MLPMixer1D), so equal sizes, not equal FLOPs; useful GFLOP "
         "counted for ours only",
     ]
+    if "other_precision" in train:
+        other = train["other_precision"]
+        lines.append(
+            f"ours in {other['precision']} (same run): "
+            + "; ".join(
+                f"{mixer} {other[f'ours_{mixer}']['median_ms']:.1f} ms/step, "
+                f"chosen precision {other[f'ours_{mixer}']['speedup_of_chosen']:.2f}x faster"
+                for mixer in ("attention", "mlp")
+            )
+        )
     inference = report["inference"]
     lines += [
         "",
@@ -652,7 +685,13 @@ def settings_from_args(args: argparse.Namespace) -> BenchSettings:
         sizes["batch_size"] = args.batch_size
     bf16 = bf16_is_faster(args.device) if args.bf16 is None else args.bf16
     return BenchSettings(
-        device=args.device, bf16=bf16, compile=args.compile, model=args.model, config=args.config, **sizes
+        device=args.device,
+        bf16=bf16,
+        compile=args.compile,
+        other_precision=args.other_precision,
+        model=args.model,
+        config=args.config,
+        **sizes,
     )
 
 
@@ -670,6 +709,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="bf16 autocast; default: where it beats fp32 (bf16 GPUs, AMX CPUs).",
     )
     parser.add_argument("--compile", action="store_true", help="torch.compile both sides' train steps.")
+    parser.add_argument(
+        "--other_precision",
+        action="store_true",
+        help="Also time our train steps in the other precision (bf16 or fp32), interleaved.",
+    )
     parser.add_argument(
         "--model", help="Saved TRM math model for the inference part; default: train one now."
     )

@@ -41,6 +41,7 @@ TINY = benchmark.BenchSettings(
     memory_steps=1,
     train_steps=2,
     max_eval_examples=16,
+    other_precision=True,
 )
 
 
@@ -97,6 +98,16 @@ def test_train_step_numbers_are_finite_and_positive(report: dict) -> None:
         for key in ("median_ms", "examples_steps_per_s", "useful_gflop_per_step", "fraction_of_matmul_peak"):
             assert is_positive(entry[key]), (name, key, entry[key])
         assert is_positive(entry["memory"]["peak_mib"]) and entry["memory"]["delta_mib"] >= 0
+
+
+def test_other_precision_is_timed_in_the_same_run(report: dict) -> None:
+    other = report["train_step"]["other_precision"]
+    assert other["precision"] == ("fp32" if TINY.bf16 else "bf16")
+    for mixer in ("attention", "mlp"):
+        entry = other[f"ours_{mixer}"]
+        assert len(entry["times_ms"]) == TINY.repeats and is_positive(entry["speedup_of_chosen"])
+        chosen = report["train_step"]["contestants"][f"ours_{mixer}"]["median_ms"]
+        assert math.isclose(entry["speedup_of_chosen"], entry["median_ms"] / chosen)
 
 
 def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
