@@ -1,8 +1,9 @@
 """The fast paths keep the model's outputs: `torch.compile` matches eager fp32 to 1e-4 (forward,
-carry and gradients), and bf16 autocast answers like fp32 on the shipped model's held-out chains
-(at least 90 % identical answers, exact match within 1 point; measured 95.4 % and 0.2 points on
-1,000 chains). The rewritten RoPE and latent-update order are checked against the NumPy reference
-in `tests/test_modeling_reference.py`; ACT batch compaction in `tests/test_modeling.py`."""
+carry and gradients), bf16 autocast answers like fp32 on the shipped model's held-out chains (at
+least 90 % identical answers, exact match within 1 point; measured 95.4 % and 0.2 points on 1,000
+chains), and the memory kept for backward does not grow with T. The rewritten RoPE and
+latent-update order are checked against the NumPy reference in `tests/test_modeling_reference.py`;
+ACT batch compaction in `tests/test_modeling.py`."""
 
 from __future__ import annotations
 
@@ -53,6 +54,26 @@ def test_compiled_step_matches_eager_fp32(mixer: str) -> None:
     compiled = supervision_step(torch.compile(model), input_ids, labels)
     assert eager["grads"].keys() == compiled["grads"].keys() and eager["grads"]
     torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-4)
+
+
+def saved_activation_bytes(H_cycles: int) -> int:
+    """Bytes autograd keeps for the backward pass of one supervision step at `H_cycles` = T."""
+    torch.manual_seed(0)
+    model = TRMForMathQA(TRMConfig(**{**TINY, "H_cycles": H_cycles}))
+    input_ids = torch.randint(4, 40, (4, TINY["max_question_length"]))
+    saved = []
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        saved.append(tensor.numel() * tensor.element_size())
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(input_ids, labels=torch.randint(4, 40, (4, TINY["answer_length"])))
+    return sum(saved)
+
+
+def test_activation_memory_does_not_grow_with_the_number_of_cycles() -> None:
+    assert saved_activation_bytes(1) == saved_activation_bytes(2) == saved_activation_bytes(5) > 0
 
 
 def held_out_chains(tokenizer, model: TRMForMathQA, count: int) -> list[dict[str, torch.Tensor]]:
