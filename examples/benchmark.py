@@ -1,7 +1,8 @@
 """Benchmark TRM training and inference speed against the `tiny-recursive-model` package, on this machine.
 
     python examples/benchmark.py [--quick] [--json PATH] [--device cpu|cuda] [--bf16/--no-bf16] [--compile]
-        [--other_precision] [--model SAVED_MODEL] [--config TRAINING_YAML] [--repeats N] [--batch_size N]
+        [--other_precision] [--model SAVED_MODEL] [--config TRAINING_YAML] [--puzzle_dataset DIR]
+        [--eval_skip_examples N] [--max_eval_examples N] [--halt_threshold X] [--repeats N] [--batch_size N]
 
 Everything below is measured in one run; timed contestants alternate repeat by repeat (the order
 reversed on every other repeat) and the medians are reported.
@@ -23,6 +24,9 @@ reversed on every other repeat) and the medians are reported.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
    held-out set of the training config (`--config`): throughput ratio and exact-match difference.
    The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
+   With `--puzzle_dataset DIR` and a puzzle `--model`, the held-out set is that dataset's test split
+   (`--eval_skip_examples`, `--max_eval_examples` pick rows) and exact match is the whole grid;
+   `--halt_threshold` sets the ACT halting-logit threshold (default: the model config's).
    `--compile` applies to the train steps only.
 4. Peak memory: every contestant again in a fresh subprocess; on CPU the process's peak resident
    set while the workload runs (the kernel's high-water mark, reset once the model and data are
@@ -57,10 +61,13 @@ from torch.utils.data import DataLoader
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
-from modeling_trm import TRMConfig, TRMForMathQA
+from modeling_trm import TRMConfig, TRMForMathQA, TRMPreTrainedModel
 from modeling_trm.configuration_trm import swiglu_width
+from modeling_trm.modeling_trm import IGNORE_INDEX
 from training.arguments import parse_arguments
 from training.data.math_datasets import build_eval_dataset
+from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from training.data.puzzles.common import load_puzzle_dataset
 from training.evaluation import decode_answers
 from training.precision import bf16_is_faster
 from training.train import main as train_main
@@ -100,6 +107,9 @@ class BenchSettings:
     train_steps: int | None = None
     eval_batch_size: int = 64
     max_eval_examples: int | None = None
+    eval_skip_examples: int = 0
+    puzzle_dataset: str | None = None
+    halt_threshold: float | None = None
     quick: bool = False
 
     @property
@@ -418,31 +428,44 @@ def train_inference_model(settings: BenchSettings, output_dir: str) -> None:
 
 def load_eval_batches(
     settings: BenchSettings,
-) -> tuple[TRMForMathQA, PreTrainedTokenizerBase, list[dict[str, torch.Tensor]]]:
-    """The saved model `settings.model`, its tokenizer and the config's held-out set in batches."""
+) -> tuple[TRMPreTrainedModel, PreTrainedTokenizerBase | None, list[dict[str, torch.Tensor]]]:
+    """The saved model `settings.model`, its tokenizer (`None` for a puzzle model) and the held-out
+    set in batches: the config's held-out problems, or the test rows of `settings.puzzle_dataset`."""
     model = AutoModel.from_pretrained(settings.model).to(settings.device).eval()
-    tokenizer = AutoTokenizer.from_pretrained(settings.model)
-    data_args = parse_arguments(["--config", settings.config])[1]
-    data_args.max_eval_samples = settings.max_eval_examples
-    dataset, collator = build_eval_dataset(
-        data_args.dataset, data_args, tokenizer, model.config.max_question_length, model.config.answer_length
-    )
+    if settings.puzzle_dataset is not None:
+        records = load_puzzle_dataset(settings.puzzle_dataset)[0]["test"]
+        start, end = settings.eval_skip_examples, len(records)
+        if settings.max_eval_examples is not None:
+            end = min(end, start + settings.max_eval_examples)
+        tokenizer, collator = None, collate_puzzles
+        dataset = to_model_columns(records.select(range(start, end)))
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(settings.model)
+        data_args = parse_arguments(["--config", settings.config])[1]
+        data_args.max_eval_samples = settings.max_eval_examples
+        dataset, collator = build_eval_dataset(
+            data_args.dataset,
+            data_args,
+            tokenizer,
+            model.config.max_question_length,
+            model.config.answer_length,
+        )
     loader = DataLoader(dataset, batch_size=settings.eval_batch_size, collate_fn=collator)
     batches = [{key: value.to(settings.device) for key, value in batch.items()} for batch in loader]
     return model, tokenizer, batches
 
 
 def generate_pass(
-    model: TRMForMathQA, batches: list[dict[str, torch.Tensor]], use_act: bool, settings: BenchSettings
+    model: TRMPreTrainedModel, batches: list[dict[str, torch.Tensor]], use_act: bool, settings: BenchSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Answer every batch with `generate`; returns the answer tokens and the steps each row ran."""
     sequences, num_steps = [], []
     with autocast(settings):
         for batch in batches:
             output = model.generate(
-                batch["input_ids"],
-                attention_mask=batch["attention_mask"],
+                **{key: value for key, value in batch.items() if key != "labels"},
                 use_act=use_act,
+                halt_threshold=settings.halt_threshold,
                 return_dict_in_generate=True,
             )
             sequences.append(output.sequences.cpu())
@@ -450,35 +473,46 @@ def generate_pass(
     return torch.cat(sequences), torch.cat(num_steps)
 
 
+def exact_match(
+    sequences: torch.Tensor, labels: torch.Tensor, tokenizer: PreTrainedTokenizerBase | None
+) -> float:
+    """Fraction of rows answered exactly: equal decoded answers (math) or every labelled cell (puzzles)."""
+    if tokenizer is None:
+        return ((sequences == labels) | (labels == IGNORE_INDEX)).all(-1).float().mean().item()
+    predictions, references = decode_answers(tokenizer, sequences), decode_answers(tokenizer, labels)
+    return sum(p == r for p, r in zip(predictions, references, strict=True)) / len(references)
+
+
 def benchmark_inference(settings: BenchSettings) -> dict:
     """Time `generate` with ACT against all N_sup steps (interleaved) and compare their exact match.
 
     Returns:
-        `dict` with `num_examples`, `max_supervision_steps`, per mode (`act`, `all_steps`)
+        `dict` with `num_examples`, `max_supervision_steps`, `halt_threshold`, per mode (`act`, `all_steps`)
         `median_s`, `examples_per_s`, `mean_steps`, `exact_match`, and `act_speedup` (ACT examples/s
         over all-steps examples/s) and `accuracy_delta` (ACT exact match minus all-steps exact match).
     """
     model, tokenizer, batches = load_eval_batches(settings)
-    references = decode_answers(tokenizer, torch.cat([batch["labels"].cpu() for batch in batches]))
+    labels = torch.cat([batch["labels"].cpu() for batch in batches])
     passes = {
         mode: functools.partial(generate_pass, model, batches, use_act, settings)
         for mode, use_act in GENERATE_MODES.items()
     }
     times = time_interleaved(passes, settings.repeats, settings.warmup, settings.device)
     results: dict = {
-        "num_examples": len(references),
+        "num_examples": len(labels),
         "max_supervision_steps": model.config.max_supervision_steps,
+        "halt_threshold": model.config.halt_threshold
+        if settings.halt_threshold is None
+        else settings.halt_threshold,
     }
     for mode, run in passes.items():
         sequences, num_steps = run()
-        predictions = decode_answers(tokenizer, sequences)
-        correct = sum(p == r for p, r in zip(predictions, references, strict=True))
         median = statistics.median(times[mode])
         results[mode] = {
             "median_s": median,
-            "examples_per_s": len(references) / median,
+            "examples_per_s": len(labels) / median,
             "mean_steps": num_steps.float().mean().item(),
-            "exact_match": correct / len(references),
+            "exact_match": exact_match(sequences, labels, tokenizer),
         }
     results["act_speedup"] = results["act"]["examples_per_s"] / results["all_steps"]["examples_per_s"]
     results["accuracy_delta"] = results["act"]["exact_match"] - results["all_steps"]["exact_match"]
@@ -602,6 +636,13 @@ def _number(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def held_out_name(settings: dict) -> str:
+    """What the inference part answered, in words."""
+    if settings["puzzle_dataset"] is None:
+        return f"problems of {Path(settings['config']).name}"
+    return f"puzzles of {settings['puzzle_dataset']} (test rows from {settings['eval_skip_examples']})"
+
+
 def format_report(report: dict) -> str:
     """The report as a plain-text table."""
     s, peak = report["settings"], report["matmul_peak"]
@@ -656,8 +697,9 @@ def format_report(report: dict) -> str:
     inference = report["inference"]
     lines += [
         "",
-        f"inference: generate on {inference['num_examples']} held-out problems of {Path(s['config']).name}, "
-        f"N_sup={inference['max_supervision_steps']}, model {inference['model']}",
+        f"inference: generate on {inference['num_examples']} held-out {held_out_name(s)}, "
+        f"N_sup={inference['max_supervision_steps']}, halt_threshold {inference['halt_threshold']}, "
+        f"model {inference['model']}",
         f"{'mode':<16} {'examples/s':>10} {'mean steps':>11} {'exact match':>12} {'peak MiB':>9} {'+MiB':>8}",
     ]
     for mode in GENERATE_MODES:
@@ -691,6 +733,10 @@ def settings_from_args(args: argparse.Namespace) -> BenchSettings:
         other_precision=args.other_precision,
         model=args.model,
         config=args.config,
+        puzzle_dataset=args.puzzle_dataset,
+        eval_skip_examples=args.eval_skip_examples,
+        max_eval_examples=args.max_eval_examples,
+        halt_threshold=args.halt_threshold,
         **sizes,
     )
 
@@ -722,6 +768,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=TINY_CONFIG,
         help="Training YAML: its held-out set, and how to train the default model.",
     )
+    parser.add_argument(
+        "--puzzle_dataset",
+        help="Puzzle dataset folder: answer its test split with `--model` (a TRMForPuzzles) instead.",
+    )
+    parser.add_argument("--eval_skip_examples", type=int, default=0, help="Skip this many held-out rows.")
+    parser.add_argument("--max_eval_examples", type=int, help="Answer at most this many held-out rows.")
+    parser.add_argument(
+        "--halt_threshold", type=float, help="ACT halting-logit threshold; default: the model config's."
+    )
     parser.add_argument("--repeats", type=int, help="Timed repeats per contestant.")
     parser.add_argument("--batch_size", type=int, help="Train-step batch size.")
     parser.add_argument("--memory_probe", help=argparse.SUPPRESS)
@@ -729,6 +784,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda, but no CUDA device is available.")
+    if args.puzzle_dataset and not args.model:
+        parser.error("--puzzle_dataset needs --model, a saved TRMForPuzzles trained on that dataset.")
     return args
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from modeling_trm import TRMConfig
+from modeling_trm import TRMConfig, TRMForPuzzles, TRMPuzzleConfig
+from training.data.puzzles import SudokuConfig, build_sudoku
+from training.data.puzzles.common import load_puzzle_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,6 +123,27 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
         assert is_positive(inference["memory"][mode]["peak_mib"])
     # Without ACT every row runs all N_sup steps.
     assert inference["all_steps"]["mean_steps"] == inference["max_supervision_steps"]
+
+
+def test_inference_on_a_puzzle_model_scores_whole_grids_at_a_halt_threshold(tmp_path: Path) -> None:
+    build_sudoku(SudokuConfig(grid_size=4, num_train=8, num_aug=1, num_test=8, extra_clues=1)).save(
+        tmp_path / "sudoku4"
+    )
+    _, metadata = load_puzzle_dataset(tmp_path / "sudoku4")
+    config = TRMPuzzleConfig(
+        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
+        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=32, num_heads=4,
+        H_cycles=1, L_cycles=1, halt_max_steps=3, mixer="mlp", pos_encoding="none", puzzle_emb_len=1,
+    )  # fmt: skip
+    TRMForPuzzles(config).save_pretrained(tmp_path / "model")  # halting logits start at -5
+    settings = benchmark.BenchSettings(
+        model=str(tmp_path / "model"), puzzle_dataset=str(tmp_path / "sudoku4"), eval_skip_examples=2,
+        halt_threshold=-6.0, repeats=1, warmup=0,
+    )  # fmt: skip
+    inference = benchmark.benchmark_inference(settings)
+    assert inference["num_examples"] == 6 and inference["halt_threshold"] == -6.0
+    assert inference["act"]["mean_steps"] == 1.0 and inference["all_steps"]["mean_steps"] == 3.0
+    assert 0.0 <= inference["act"]["exact_match"] <= 1.0 and is_positive(inference["act_speedup"])
 
 
 def test_report_records_device_versions_and_settings(report: dict) -> None:
