@@ -46,9 +46,10 @@ def test_held_out_exact_match_clears_the_measured_bar(trained: Path) -> None:
 def test_evaluate_model_writes_results_and_plots(trained: Path) -> None:
     out = trained / "eval"
     command = [sys.executable, "-m", "training.evaluate_model", "--model", str(trained)]
-    command += ["--config", str(TINY), "--out", str(out)]
+    command += ["--config", str(TINY), "--out", str(out), "--halt_threshold", "1.5"]
     subprocess.run(command, check=True, cwd=REPO, capture_output=True)
     report = json.loads((out / "eval_results.json").read_text())
+    assert report["halt_threshold"] == 1.5
     (evaluation,) = report["evaluations"]
     results = evaluation["results"]
     assert evaluation["dataset"]["name"] == "generator" and results["num_examples"] == 200

@@ -86,7 +86,10 @@ def main() -> None:
         )
 
     (out / "eval_results.json").write_text(
-        json.dumps({"model": args.model, "evaluations": evaluations}, indent=2)
+        json.dumps(
+            {"model": args.model, "halt_threshold": model.config.halt_threshold, "evaluations": evaluations},
+            indent=2,
+        )
     )
     plot_refinement_curve(evaluations[0]["results"], out / "refinement_curve.png")
     plot_halting_histogram(evaluations[0]["results"], out / "halting_histogram.png")
