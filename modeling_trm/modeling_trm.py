@@ -295,9 +295,9 @@ class TRMPreTrainedModel(PreTrainedModel):
         output_length: int,
         max_supervision_steps: int | None,
         use_act: bool,
-        halt_threshold: float | None,
         return_dict_in_generate: bool,
         output_step_predictions: bool,
+        halt_threshold: float | None,
     ) -> torch.LongTensor | TRMGenerateOutput:
         """`generate` on embedded input: supervision steps until each sequence halts (`use_act`) or all
         steps ran; halted sequences leave the working batch, so they stop costing compute."""
@@ -527,9 +527,9 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         attention_mask: torch.Tensor | None = None,
         max_supervision_steps: int | None = None,
         use_act: bool = True,
-        halt_threshold: float | None = None,
         return_dict_in_generate: bool = False,
         output_step_predictions: bool = False,
+        halt_threshold: float | None = None,
     ) -> torch.LongTensor | TRMGenerateOutput:
         """Answer questions by chaining supervision steps, halting each sequence on its own.
 
@@ -542,12 +542,12 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             attention_mask (`torch.Tensor` of shape `(batch, question_length)`, *optional*): Padding mask.
             max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
             use_act (`bool`, *optional*, defaults to `True`): Halt per sequence on `q_halt > halt_threshold`.
-            halt_threshold (`float`, *optional*): Halting logit to exceed; defaults to
-                `config.halt_threshold` (0, the paper's rule).
             return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
                 [`TRMGenerateOutput`] instead of the answer tokens.
             output_step_predictions (`bool`, *optional*, defaults to `False`): Record the prediction
                 after every step (for refinement curves).
+            halt_threshold (`float`, *optional*): Halting logit to exceed; defaults to
+                `config.halt_threshold` (0, the paper's rule).
 
         Returns:
             `torch.LongTensor` of shape `(batch, answer_length)`, or [`TRMGenerateOutput`].
@@ -561,9 +561,9 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             self.config.answer_length,
             max_supervision_steps,
             use_act,
-            halt_threshold,
             return_dict_in_generate,
             output_step_predictions,
+            halt_threshold,
         )
 
 

@@ -195,9 +195,9 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
         attention_mask: torch.Tensor | None = None,
         max_supervision_steps: int | None = None,
         use_act: bool = True,
-        halt_threshold: float | None = None,
         return_dict_in_generate: bool = False,
         output_step_predictions: bool = False,
+        halt_threshold: float | None = None,
     ) -> torch.LongTensor | TRMGenerateOutput:
         """Solve grids by chaining supervision steps, halting each grid on its own.
 
@@ -210,12 +210,12 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
             attention_mask (`torch.Tensor` of shape `(batch, seq_len)`, *optional*): As in `forward`.
             max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
             use_act (`bool`, *optional*, defaults to `True`): Halt per grid on `q_halt > halt_threshold`.
-            halt_threshold (`float`, *optional*): Halting logit to exceed; defaults to
-                `config.halt_threshold` (0, the paper's rule).
             return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
                 [`TRMGenerateOutput`] instead of the predicted grids.
             output_step_predictions (`bool`, *optional*, defaults to `False`): Record the prediction
                 after every step (for refinement curves).
+            halt_threshold (`float`, *optional*): Halting logit to exceed; defaults to
+                `config.halt_threshold` (0, the paper's rule).
 
         Returns:
             `torch.LongTensor` of shape `(batch, seq_len)`, or [`TRMGenerateOutput`] whose `sequences`
@@ -230,9 +230,9 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
             self.config.seq_len,
             max_supervision_steps,
             use_act,
-            halt_threshold,
             return_dict_in_generate,
             output_step_predictions,
+            halt_threshold,
         )
 
 
