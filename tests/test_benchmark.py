@@ -11,10 +11,9 @@ import types
 from pathlib import Path
 
 import pytest
+from tiny_models import save_tiny_sudoku
 
-from modeling_trm import TRMConfig, TRMForPuzzles, TRMPuzzleConfig
-from training.data.puzzles import SudokuConfig, build_sudoku
-from training.data.puzzles.common import load_puzzle_dataset
+from modeling_trm import TRMConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,18 +125,9 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
 
 
 def test_inference_on_a_puzzle_model_scores_whole_grids_at_a_halt_threshold(tmp_path: Path) -> None:
-    build_sudoku(SudokuConfig(grid_size=4, num_train=8, num_aug=1, num_test=8, extra_clues=1)).save(
-        tmp_path / "sudoku4"
-    )
-    _, metadata = load_puzzle_dataset(tmp_path / "sudoku4")
-    config = TRMPuzzleConfig(
-        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
-        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=32, num_heads=4,
-        H_cycles=1, L_cycles=1, halt_max_steps=3, mixer="mlp", pos_encoding="none", puzzle_emb_len=1,
-    )  # fmt: skip
-    TRMForPuzzles(config).save_pretrained(tmp_path / "model")  # halting logits start at -5
+    dataset_dir, model_dir = save_tiny_sudoku(tmp_path)  # halting logits start at -5
     settings = benchmark.BenchSettings(
-        model=str(tmp_path / "model"), puzzle_dataset=str(tmp_path / "sudoku4"), eval_skip_examples=2,
+        model=str(model_dir), puzzle_dataset=str(dataset_dir), eval_skip_examples=2,
         halt_threshold=-6.0, repeats=1, warmup=0,
     )  # fmt: skip
     inference = benchmark.benchmark_inference(settings)

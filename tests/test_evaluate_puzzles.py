@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import save_tiny_sudoku
 
 from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
-from training.data.puzzles import SudokuConfig, build_sudoku
 from training.data.puzzles.arc import ArcConfig, build_arc
 from training.data.puzzles.common import load_puzzle_dataset
 from training.evaluate_puzzles import grid_scores, main
@@ -22,19 +22,9 @@ def test_grid_scores_count_only_labelled_cells() -> None:
 
 
 def test_cli_writes_act_and_per_step_results_and_plots(tmp_path: Path) -> None:
-    build_sudoku(SudokuConfig(grid_size=4, num_train=8, num_aug=1, num_test=8, extra_clues=1)).save(
-        tmp_path / "sudoku4"
-    )
-    _, metadata = load_puzzle_dataset(tmp_path / "sudoku4")
-    torch.manual_seed(0)
-    config = TRMPuzzleConfig(
-        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
-        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=32, num_heads=4,
-        H_cycles=1, L_cycles=1, halt_max_steps=3, mixer="mlp", pos_encoding="none", puzzle_emb_len=1,
-    )  # fmt: skip
-    TRMForPuzzles(config).save_pretrained(tmp_path / "model")
+    dataset_dir, model_dir = save_tiny_sudoku(tmp_path)
     out = tmp_path / "eval"
-    main(["--model", str(tmp_path / "model"), "--dataset_dir", str(tmp_path / "sudoku4"), "--out", str(out)])
+    main(["--model", str(model_dir), "--dataset_dir", str(dataset_dir), "--out", str(out)])
 
     report = json.loads((out / "eval_results.json").read_text())
     results = report["results"]
@@ -47,18 +37,9 @@ def test_cli_writes_act_and_per_step_results_and_plots(tmp_path: Path) -> None:
 
 
 def test_cli_evaluates_a_slice_of_the_split_at_a_halt_threshold(tmp_path: Path) -> None:
-    build_sudoku(SudokuConfig(grid_size=4, num_train=8, num_aug=1, num_test=8, extra_clues=1)).save(
-        tmp_path / "sudoku4"
-    )
-    _, metadata = load_puzzle_dataset(tmp_path / "sudoku4")
-    config = TRMPuzzleConfig(
-        seq_len=metadata.seq_len, vocab_size=metadata.vocab_size,
-        num_puzzle_identifiers=metadata.num_puzzle_identifiers, hidden_size=32, num_heads=4,
-        H_cycles=1, L_cycles=1, halt_max_steps=3, mixer="mlp", pos_encoding="none", puzzle_emb_len=1,
-    )  # fmt: skip
-    TRMForPuzzles(config).save_pretrained(tmp_path / "model")  # halting logits start at -5
+    dataset_dir, model_dir = save_tiny_sudoku(tmp_path)  # halting logits start at -5
     out = tmp_path / "eval"
-    argv = ["--model", str(tmp_path / "model"), "--dataset_dir", str(tmp_path / "sudoku4"), "--out", str(out)]
+    argv = ["--model", str(model_dir), "--dataset_dir", str(dataset_dir), "--out", str(out)]
     main(argv + ["--skip_examples", "2", "--max_examples", "4", "--halt_threshold", "-6"])
 
     report = json.loads((out / "eval_results.json").read_text())

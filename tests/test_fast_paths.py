@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import TINY_MATH_CONFIG as TINY
 from torch.utils.data import DataLoader
 from transformers import AutoModel, AutoTokenizer
 
@@ -20,17 +21,6 @@ from training.data.math_datasets import build_eval_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "hub_cards" / "trm-math"
-TINY = dict(
-    vocab_size=40,
-    hidden_size=32,
-    num_heads=4,
-    num_layers=2,
-    H_cycles=3,
-    L_cycles=2,
-    halt_max_steps=5,
-    max_question_length=12,
-    answer_length=5,
-)
 
 
 def supervision_step(model: torch.nn.Module, input_ids: torch.Tensor, labels: torch.Tensor) -> dict:

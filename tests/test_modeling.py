@@ -11,20 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import TINY_MATH_CONFIG as TINY
 
 from modeling_trm import TRMCarry, TRMConfig, TRMForMathQA
-
-TINY = dict(
-    vocab_size=40,
-    hidden_size=32,
-    num_heads=4,
-    num_layers=2,
-    H_cycles=3,
-    L_cycles=2,
-    halt_max_steps=5,
-    max_question_length=12,
-    answer_length=5,
-)
 
 
 def tiny_model(**overrides) -> TRMForMathQA:

@@ -24,7 +24,7 @@ from transformers import AutoModel, AutoTokenizer
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from training.arguments import DataArguments, parse_arguments
 from training.data.math_datasets import build_eval_dataset
-from training.evaluation import evaluate_math_model
+from training.evaluation import add_inference_arguments, evaluate_math_model
 from training.plots import plot_halting_histogram, plot_refinement_curve, plot_training_curves
 
 logger = logging.getLogger(__name__)
@@ -42,15 +42,7 @@ def main() -> None:
     parser.add_argument("--max_examples", type=int, default=None, help="Evaluate on at most this many.")
     parser.add_argument("--max_supervision_steps", type=int, default=None, help="Default: the model's N_sup.")
     parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument(
-        "--bf16", action="store_true", help="bf16 autocast (faster on GPUs and AMX CPUs, not on other CPUs)."
-    )
-    parser.add_argument(
-        "--halt_threshold",
-        type=float,
-        default=None,
-        help="ACT halts a sequence once its halting logit exceeds this; default: the model config's.",
-    )
+    add_inference_arguments(parser)
     parser.add_argument("--out", required=True, help="Folder for the JSON and the plots.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s - %(name)s - %(message)s")

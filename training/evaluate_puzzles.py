@@ -30,6 +30,7 @@ from training.data.puzzle_batches import collate_puzzles, to_model_columns
 from training.data.puzzles.arc import TEST_TASKS_FILE
 from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
 from training.data.puzzles.common import load_puzzle_dataset
+from training.evaluation import add_inference_arguments
 from training.plots import plot_halting_histogram, plot_refinement_curve
 
 IGNORE_INDEX = -100
@@ -114,15 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--max_examples", type=int, default=None, help="Evaluate on at most this many.")
     parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument(
-        "--bf16", action="store_true", help="bf16 autocast (faster on GPUs and AMX CPUs, not on other CPUs)."
-    )
-    parser.add_argument(
-        "--halt_threshold",
-        type=float,
-        default=None,
-        help="ACT halts a sequence once its halting logit exceeds this; default: the model config's.",
-    )
+    add_inference_arguments(parser)
     parser.add_argument("--out", required=True, help="Folder for the JSON and the plots.")
     args = parser.parse_args(argv)
 

@@ -1,7 +1,9 @@
-"""Scoring a TRM math model: ACT accuracy, the refinement curve, halting and latent dynamics."""
+"""Scoring a TRM math model (ACT accuracy, the refinement curve, halting, latent dynamics) and the
+evaluation CLIs' shared inference arguments."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -13,6 +15,19 @@ from transformers import PreTrainedTokenizerBase
 from .metrics import load_gsm8k_accuracy
 
 IGNORE_INDEX = -100
+
+
+def add_inference_arguments(parser: argparse.ArgumentParser) -> None:
+    """The evaluation CLIs' `--bf16` and `--halt_threshold`."""
+    parser.add_argument(
+        "--bf16", action="store_true", help="bf16 autocast (faster on GPUs and AMX CPUs, not on other CPUs)."
+    )
+    parser.add_argument(
+        "--halt_threshold",
+        type=float,
+        default=None,
+        help="ACT halts a sequence once its halting logit exceeds this; default: the model config's.",
+    )
 
 
 def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor | np.ndarray) -> list[str]:
