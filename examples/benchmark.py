@@ -435,6 +435,8 @@ def load_eval_batches(
     if settings.puzzle_dataset is not None:
         records = load_puzzle_dataset(settings.puzzle_dataset)[0]["test"]
         start, end = settings.eval_skip_examples, len(records)
+        if not 0 <= start < end:
+            raise ValueError(f"--eval_skip_examples {start}: the test split has {end} rows.")
         if settings.max_eval_examples is not None:
             end = min(end, start + settings.max_eval_examples)
         tokenizer, collator = None, collate_puzzles

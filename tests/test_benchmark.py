@@ -3,6 +3,7 @@ matches a hand count, and a missing peer package is reported as missing instead 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -135,6 +136,8 @@ def test_inference_on_a_puzzle_model_scores_whole_grids_at_a_halt_threshold(tmp_
     assert inference["num_examples"] == 6 and inference["halt_threshold"] == -6.0
     assert inference["act"]["mean_steps"] == 1.0 and inference["all_steps"]["mean_steps"] == 3.0
     assert 0.0 <= inference["act"]["exact_match"] <= 1.0 and is_positive(inference["act_speedup"])
+    with pytest.raises(ValueError, match="eval_skip_examples 8: the test split has 8 rows"):
+        benchmark.load_eval_batches(dataclasses.replace(settings, eval_skip_examples=8))
 
 
 def test_report_records_device_versions_and_settings(report: dict) -> None:
