@@ -18,15 +18,13 @@ DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "
 
 
 @dataclass
-class ModelArguments:
-    """Which model to train: a saved one, or a fresh `TRMConfig` built from these fields."""
+class RecursionArguments:
+    """What every TRM head's arguments share: a saved model to start from, or the recursion's shape,
+    halting and loss for a fresh config."""
 
     model_name_or_path: str | None = field(
         default=None,
         metadata={"help": "Start from this saved model (path or Hub id); the fields below are ignored."},
-    )
-    tokenizer_name_or_path: str = field(
-        default=DEFAULT_TOKENIZER, metadata={"help": "Tokenizer path or Hub id."}
     )
     hidden_size: int = field(default=512, metadata={"help": "Width D of x, y, z."})
     num_heads: int = field(default=8, metadata={"help": "Attention heads."})
@@ -38,16 +36,25 @@ class ModelArguments:
     halt_exploration_prob: float = field(default=0.1, metadata={"help": "ACT exploration probability."})
     mixer: str = field(default="attention", metadata={"help": f"Token mixer, one of {MIXERS}."})
     pos_encoding: str = field(default="rope", metadata={"help": f"One of {POS_ENCODINGS}."})
-    max_question_length: int = field(default=192, metadata={"help": "Longest question in tokens."})
-    answer_length: int = field(default=48, metadata={"help": "Answer slots (target tokens + eos)."})
     single_pass: bool = field(default=False, metadata={"help": "Train the single-pass baseline instead."})
     loss_type: str = field(default="stablemax", metadata={"help": f"One of {LOSS_TYPES}."})
     q_loss_weight: float = field(default=0.5, metadata={"help": "Weight of the halting loss."})
 
     def config_kwargs(self) -> dict:
-        """The `TRMConfig` fields given here."""
+        """The model config fields given here (all but where to load from)."""
         skip = {"model_name_or_path", "tokenizer_name_or_path"}
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in skip}
+
+
+@dataclass
+class ModelArguments(RecursionArguments):
+    """Which math model to train: a saved one, or a fresh `TRMConfig` built from these fields."""
+
+    tokenizer_name_or_path: str = field(
+        default=DEFAULT_TOKENIZER, metadata={"help": "Tokenizer path or Hub id."}
+    )
+    max_question_length: int = field(default=192, metadata={"help": "Longest question in tokens."})
+    answer_length: int = field(default=48, metadata={"help": "Answer slots (target tokens + eos)."})
 
 
 @dataclass
