@@ -1,9 +1,8 @@
 """The fast paths keep the model's outputs: `torch.compile` matches eager fp32 to 1e-4 (forward,
 carry and gradients), bf16 autocast answers like fp32 on the shipped model's held-out chains (at
-least 90 % identical answers, exact match within 1 point; measured 95.4 % and 0.2 points on 1,000
-chains), and the memory kept for backward does not grow with T. The rewritten RoPE and
-latent-update order are checked against the NumPy reference in `tests/test_modeling_reference.py`;
-ACT batch compaction in `tests/test_modeling.py`."""
+least 90 % identical answers, exact match within 1 point), and the memory kept for backward does
+not grow with T. The rewritten RoPE and latent-update order are checked against the NumPy
+reference in `tests/test_modeling_reference.py`; ACT batch compaction in `tests/test_modeling.py`."""
 
 from __future__ import annotations
 
