@@ -97,9 +97,24 @@ class DataArguments:
 
 @dataclass
 class TRMTrainingArguments(TrainingArguments):
-    """`TrainingArguments` plus the EMA decay (`0` turns EMA off) and `bf16` chosen by the hardware."""
+    """`TrainingArguments` plus the EMA decay (`0` turns EMA off), the training halting rule and `bf16`
+    chosen by the hardware."""
 
     ema_decay: float = field(default=0.999, metadata={"help": "EMA decay of the weights; 0 disables EMA."})
+    supervision_warmup_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Grow the training cap on supervision steps per example from 1 to N_sup over this many "
+            "optimizer steps; 0 keeps N_sup from the start (the paper)."
+        },
+    )
+    halt_on_correct: bool = field(
+        default=False,
+        metadata={
+            "help": "In training, also halt an example once its whole answer is right; the paper "
+            "halts on the halting head alone."
+        },
+    )
     bf16_auto: bool = field(
         default=False,
         metadata={
@@ -107,6 +122,14 @@ class TRMTrainingArguments(TrainingArguments):
             "whose bf16 matmuls are slower than fp32 ones. Overrides `bf16`."
         },
     )
+
+    def trainer_kwargs(self) -> dict:
+        """The `TRMTrainer` keyword arguments these arguments set (EMA and the training halting rule)."""
+        return {
+            "ema_decay": self.ema_decay or None,
+            "supervision_warmup_steps": self.supervision_warmup_steps,
+            "halt_on_correct": self.halt_on_correct,
+        }
 
     def __post_init__(self) -> None:
         if self.bf16_auto:

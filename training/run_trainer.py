@@ -10,7 +10,9 @@ from typing import Any
 
 import datasets
 import transformers
-from transformers import Trainer, TrainingArguments
+from transformers import TrainingArguments
+
+from .trainer import TRMTrainer
 
 TRAINING_INFO_NAME = "training_info.json"
 
@@ -33,14 +35,14 @@ def setup_logging(training_args: TrainingArguments, logger: logging.Logger) -> N
 
 
 def train_and_evaluate(
-    trainer: Trainer, training_args: TrainingArguments, training_info: dict[str, Any]
+    trainer: TRMTrainer, training_args: TrainingArguments, training_info: dict[str, Any]
 ) -> None:
     """Train (resuming when asked) and save the model, metrics, state and `training_info.json`
     (`training_info` plus the train metrics, for the model card); then evaluate, as the arguments say."""
     if training_args.do_train:
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         trainer.save_model()
-        metrics = train_result.metrics
+        metrics = {**train_result.metrics, "examples_seen": trainer.examples_seen()}
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         trainer.save_state()

@@ -46,6 +46,11 @@ class ExampleStream:
         """Whether this epoch's examples have all been taken."""
         return self.position >= len(self._order)
 
+    @property
+    def examples_taken(self) -> int:
+        """Examples handed out so far, over all epochs (each epoch is taken whole before the next)."""
+        return self.epoch * len(self._order) + self.position
+
     def start_next_epoch(self) -> None:
         """Move to the next epoch's permutation."""
         self.epoch += 1

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         data_collator=collator,
         processing_class=tokenizer,
         compute_metrics=AnswerScorer(tokenizer),
-        ema_decay=training_args.ema_decay or None,
+        **training_args.trainer_kwargs(),
     )
 
     training_info = {

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         eval_dataset=eval_dataset if training_args.do_eval else None,
         data_collator=collate_puzzles,
         compute_metrics=grid_accuracy,
-        ema_decay=training_args.ema_decay or None,
+        **training_args.trainer_kwargs(),
         eval_use_act=data_args.eval_use_act,
     )
 

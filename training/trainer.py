@@ -31,6 +31,7 @@ from transformers.utils import logging
 from modeling_trm.modeling_trm import TRMCarry
 
 from .ema import EMACallback
+from .metrics.token_match import token_exact_match
 from .sign_sgd import AdamWWithSignSGD
 from .slots import ExampleStream, SlotPool
 from .step_metrics import StepMetrics
@@ -84,14 +85,28 @@ class TRMTrainer(Trainer):
         ema_decay (`float` or `None`, *optional*, defaults to 0.999): EMA decay; `None` trains without EMA.
         eval_use_act (`bool`, *optional*, defaults to `True`): Evaluate with ACT halting; `False` runs every
             sequence for all N_sup steps (how the paper reports puzzle accuracy).
+        supervision_warmup_steps (`int`, *optional*, defaults to 0): Grow the training cap on supervision
+            steps per example from 1 to N_sup over this many optimizer steps (0: N_sup from the start,
+            the paper's rule). Early on, every slot then takes a fresh example at almost every step.
+        halt_on_correct (`bool`, *optional*, defaults to `False`): In training, also halt a sequence once
+            its whole answer is right (after its exploration minimum), not only when the halting head
+            says so; the paper halts on the head alone.
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
     """
 
     def __init__(
-        self, *args: Any, ema_decay: float | None = 0.999, eval_use_act: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        ema_decay: float | None = 0.999,
+        eval_use_act: bool = True,
+        supervision_warmup_steps: int = 0,
+        halt_on_correct: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if supervision_warmup_steps < 0:
+            raise ValueError(f"`supervision_warmup_steps` must be >= 0, got {supervision_warmup_steps}.")
         if self.train_dataset is not None and self.args.max_steps <= 0:
             raise ValueError(
                 "TRMTrainer needs `max_steps` > 0: the number of steps per epoch depends on halting."
@@ -99,6 +114,8 @@ class TRMTrainer(Trainer):
         # The slot state restores the data position exactly; skipping loader items would not.
         self.args.ignore_data_skip = True
         self.eval_use_act = eval_use_act
+        self.supervision_warmup_steps = supervision_warmup_steps
+        self.halt_on_correct = halt_on_correct
         self.ema = EMACallback(ema_decay) if ema_decay is not None else None
         if self.ema is not None:
             self.add_callback(self.ema)
@@ -136,6 +153,11 @@ class TRMTrainer(Trainer):
         if self.ema is not None:
             self.ema.resume_from = resume_from_checkpoint or None
         return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)
+
+    def examples_seen(self) -> int:
+        """Training examples that entered a slot so far, summed over processes ("examples seen")."""
+        taken = torch.tensor(self.stream.examples_taken, device=self.args.device)
+        return int(self.accelerator.reduce(taken, reduction="sum"))
 
     def slot_state_dict(self) -> dict[str, Any]:
         """Everything needed to continue feeding exactly: stream position, slots, exploration RNG."""
@@ -217,6 +239,14 @@ class TRMTrainer(Trainer):
         minimum = torch.randint(2, config.halt_max_steps + 1, (count,), generator=self.exploration)
         return torch.where(explore, minimum, 0)
 
+    def supervision_cap(self, config: Any) -> int:
+        """Most supervision steps an example may take now: N_sup, or during `supervision_warmup_steps`
+        a cap growing linearly from 1 to N_sup."""
+        if self.supervision_warmup_steps == 0:
+            return config.max_supervision_steps
+        progress = min(1.0, self.state.global_step / self.supervision_warmup_steps)
+        return 1 + int((config.max_supervision_steps - 1) * progress)
+
     def compute_loss(
         self,
         model: torch.nn.Module,
@@ -242,11 +272,14 @@ class TRMTrainer(Trainer):
             config = unwrapped.config
             steps = pool.steps[active] + 1
             pool.steps[active] = steps
-            halted = steps >= config.max_supervision_steps
+            halted = steps >= self.supervision_cap(config)
             if outputs.q_halt_logits is not None:
                 pool.carry.y[active], pool.carry.z[active] = outputs.carry.y, outputs.carry.z
                 if model.training:
-                    halted |= (outputs.q_halt_logits > 0) & (steps >= pool.min_steps[active])
+                    may_halt = steps >= pool.min_steps[active]
+                    halted |= (outputs.q_halt_logits > 0) & may_halt
+                    if self.halt_on_correct:
+                        halted |= token_exact_match(outputs.logits.argmax(-1), batch["labels"]) & may_halt
             pool.halted[active] = halted
             self.step_metrics.update(outputs, batch["labels"], halted, steps, self.stream.epoch)
         return (outputs.loss, outputs) if return_outputs else outputs.loss
@@ -255,6 +288,7 @@ class TRMTrainer(Trainer):
         """Add the supervision metrics gathered since the last log to training logs."""
         if "loss" in logs:
             logs = {**logs, **self.step_metrics.compute(self.accelerator)}
+            logs["examples_seen"] = self.examples_seen()
         super().log(logs, start_time)
 
     def prediction_step(
