@@ -1,8 +1,9 @@
 """Data for trm-math, one job per module.
 
 Math: `gsm8k` (GSM8K records and splits), `equations` (calculator chains: parse, execute, check),
-`augment` (numeric variants of GSM8K problems), `generator` (the embedded task), `svamp`
-(evaluation only), `filtering` (tokenise and length-filter), `collator` (`MathCollator`),
-`math_datasets` (all of it from `DataArguments`), `describe` (counts and token lengths, a CLI).
+`augment` (numeric variants of GSM8K problems), `generator` (the embedded task), `word_problems`
+(a GSM8K-like curriculum with held-out phrasings and kinds), `svamp` (evaluation only), `filtering`
+(tokenise and length-filter), `collator` (`MathCollator`), `math_datasets` (all of it from
+`DataArguments`), `describe` (counts and token lengths, a CLI).
 Puzzles: `puzzles`.
 """
