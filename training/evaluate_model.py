@@ -73,8 +73,9 @@ def main(argv: list[str] | None = None) -> None:
         loader = DataLoader(dataset, batch_size=args.batch_size, collate_fn=collator)
         batches = [{k: v.to(device) for k, v in batch.items()} for batch in loader]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            # `[:]` reads the column at once (iterating a `Column` reads it row by row).
             results = evaluate_math_model(
-                model, tokenizer, batches, args.max_supervision_steps, groups=dataset["source"]
+                model, tokenizer, batches, args.max_supervision_steps, groups=dataset["source"][:]
             )
         logger.info(
             f"{name}/{split}: accuracy {100 * results['accuracy']:.2f} %, string exact match "

@@ -65,7 +65,7 @@ def _check_row(row: Any, file_split: str, where: str) -> None:
     if row["split"] not in FILE_SPLITS:
         raise ValueError(f"{where}: unknown split {row['split']!r}; expected one of {FILE_SPLITS}")
     if row["split"] != file_split:
-        raise ValueError(f"{where}: a {row['split']!r} row in the {file_split!r} file")
+        raise ValueError(f"{where}: a row of split {row['split']!r} in the {file_split!r} file")
     if row["difficulty"] not in DIFFICULTIES[file_split]:
         allowed = DIFFICULTIES[file_split]
         raise ValueError(f"{where}: difficulty {row['difficulty']!r}; the {file_split!r} file has {allowed}")
