@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, EvalPrediction
 
 from modeling_trm import TRMConfig, TRMForMathQA
 from tokenization import DEFAULT_TOKENIZER_PATH
 from training.arguments import DataArguments
 from training.data.mathematics_dataset import VALIDATION_PER_GROUP, load_mathematics, train_module
 from training.evaluate_model import main as evaluate_model
+from training.evaluation import AnswerScorer
 from training.metrics import accuracy_per_group, extract_final_answer, string_exact_matches
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -186,6 +187,22 @@ def test_string_exact_match_compares_whole_strings_not_numbers() -> None:
     assert extract_final_answer("2.0") == extract_final_answer("2")
     with pytest.raises(ValueError):
         string_exact_matches(["1"], ["1", "2"])
+
+
+def test_trainer_metrics_score_fractions_by_string_where_numeric_accuracy_misreads_them() -> None:
+    tokenizer = AutoTokenizer.from_pretrained(DEFAULT_TOKENIZER_PATH)
+
+    def slots(answers: list[str]) -> np.ndarray:
+        ids = [
+            tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+            for answer in answers
+        ]
+        return np.array([row + [-100] * (8 - len(row)) for row in ids])
+
+    predictions, labels = slots(["3/16", "-5/16"]), slots(["-5/16", "-5/16"])
+    scores = AnswerScorer(tokenizer)(EvalPrediction(predictions=predictions, label_ids=labels))
+    # Numeric accuracy reads the last number of each, 16, so it counts "3/16" as right.
+    assert scores["accuracy"] == 1.0 and scores["string_exact_match"] == 0.5 == scores["exact_match"]
 
 
 def test_accuracy_per_group_counts_each_group() -> None:

@@ -51,7 +51,9 @@ def exact_matches(predictions: torch.Tensor | np.ndarray, labels: torch.Tensor |
 
 
 class AnswerScorer:
-    """`compute_metrics` for the Trainer: token-exact match and numeric (GSM8K-style) accuracy.
+    """`compute_metrics` for the Trainer: token-exact match, numeric (GSM8K-style) accuracy and string
+    exact match (the whole decoded answer, the Mathematics Dataset's metric: `"3/16"` does not answer
+    `"-5/16"`, which numeric accuracy reads as 16 both).
 
     Args:
         tokenizer (`PreTrainedTokenizerBase`): Decodes predicted and reference answers.
@@ -69,6 +71,7 @@ class AnswerScorer:
         return {
             "accuracy": scores["accuracy"],
             "exact_match": float(exact_matches(predictions, labels).mean()),
+            "string_exact_match": float(string_exact_matches(predicted, references).mean()),
         }
 
 
