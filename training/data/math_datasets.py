@@ -51,7 +51,8 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
             instead of `"test"`.
 
     Returns:
-        `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`).
+        `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`;
+        the Mathematics Dataset's have `module` and `difficulty` instead of `equations`).
         GSM8K's train split includes `augment_variants` numeric variants per problem, none equal to a
         validation or test question, seeded by `generator_seed`.
     """

@@ -26,6 +26,9 @@ from typing import Any
 
 import datasets
 import numpy as np
+from transformers.utils import logging
+
+logger = logging.get_logger(__name__)
 
 DEFAULT_MATHEMATICS_PATH = "../shared/data/mathematics-dataset"
 FILE_SPLITS = ("train", "interpolate", "extrapolate")
@@ -190,6 +193,10 @@ def load_mathematics(
         ]
         selected = np.sort(np.concatenate(samples))
     take = selected.tolist()
+    logger.info(
+        f"Mathematics Dataset {split}: {len(take)} of the {len(keep)} rows of {file_split}.jsonl "
+        f"(modules: {list(modules) if modules else 'all'}, max_examples: {max_examples})."
+    )
     module = [columns["module"][i] for i in take]
     answer = [columns["answer"][i] for i in take]
     return datasets.Dataset.from_dict(
