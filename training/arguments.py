@@ -62,7 +62,7 @@ class DataArguments:
     """Which data to train and evaluate on."""
 
     dataset: str = field(
-        default="generator", metadata={"help": "`generator` (embedded problems) or `gsm8k`."}
+        default="generator", metadata={"help": "`generator` (embedded problems), `gsm8k` or `mathematics`."}
     )
     generator_task: str = field(
         default="word_problems",
@@ -82,6 +82,16 @@ class DataArguments:
     svamp_path: str = field(
         default="../shared/data/svamp", metadata={"help": "SVAMP folder (evaluation only)."}
     )
+    mathematics_path: str = field(
+        default="../shared/data/mathematics-dataset", metadata={"help": "Mathematics Dataset folder."}
+    )
+    mathematics_modules: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Mathematics Dataset modules to keep (a training module's name also keeps its "
+            "extrapolation module); default: all six."
+        },
+    )
     target: str = field(default="equations", metadata={"help": "GSM8K target: `equations` or `final`."})
     augment_variants: int = field(
         default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
@@ -89,10 +99,12 @@ class DataArguments:
     max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on at most this many."})
 
     def __post_init__(self) -> None:
-        if self.dataset not in ("generator", "gsm8k"):
-            raise ValueError(f"`dataset` must be `generator` or `gsm8k`, got {self.dataset!r}.")
+        if self.dataset not in ("generator", "gsm8k", "mathematics"):
+            raise ValueError(f"`dataset` must be generator, gsm8k or mathematics, got {self.dataset!r}.")
         if self.target not in ("equations", "final"):
             raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
+        if self.dataset == "mathematics" and self.target != "final":
+            raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
 
 
 @dataclass

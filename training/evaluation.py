@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from .metrics import load_gsm8k_accuracy
+from .metrics import accuracy_per_group, load_gsm8k_accuracy, string_exact_matches
 
 IGNORE_INDEX = -100
 
@@ -51,7 +51,9 @@ def exact_matches(predictions: torch.Tensor | np.ndarray, labels: torch.Tensor |
 
 
 class AnswerScorer:
-    """`compute_metrics` for the Trainer: token-exact match and numeric (GSM8K-style) accuracy.
+    """`compute_metrics` for the Trainer: token-exact match, numeric (GSM8K-style) accuracy and string
+    exact match (the whole decoded answer, the Mathematics Dataset's metric: `"3/16"` does not answer
+    `"-5/16"`, which numeric accuracy reads as 16 both).
 
     Args:
         tokenizer (`PreTrainedTokenizerBase`): Decodes predicted and reference answers.
@@ -69,6 +71,7 @@ class AnswerScorer:
         return {
             "accuracy": scores["accuracy"],
             "exact_match": float(exact_matches(predictions, labels).mean()),
+            "string_exact_match": float(string_exact_matches(predicted, references).mean()),
         }
 
 
@@ -94,13 +97,21 @@ def evaluate_math_model(
     tokenizer: PreTrainedTokenizerBase,
     batches: Sequence[dict[str, torch.Tensor]],
     max_supervision_steps: int | None = None,
+    groups: Sequence[str] | None = None,
 ) -> dict:
     """Score `model` on collated `batches` (with `labels`): ACT run, all-steps run, halting, dynamics.
 
+    Args:
+        groups (`Sequence[str]`, *optional*): Each example's group in batch order (e.g. its Mathematics
+            Dataset module), for `string_exact_match_per_group`.
+
     Returns:
-        `dict` with `accuracy` and `exact_match` (ACT), `accuracy_all_steps`, `accuracy_per_step`
-        (the refinement curve), `exact_match_per_step`, `halt_step_histogram`, `mean_halt_steps`,
-        `latent_dynamics`, `examples_per_second` (ACT) and `examples_per_second_all_steps`.
+        `dict` with `accuracy` (numeric, GSM8K-style), `exact_match` (every answer token) and
+        `string_exact_match` (the whole decoded answer string) of the ACT run, `accuracy_all_steps`,
+        `accuracy_per_step` (the refinement curve), `exact_match_per_step`,
+        `string_exact_match_per_step`, `halt_step_histogram`, `mean_halt_steps`, `latent_dynamics`,
+        `examples_per_second` (ACT) and `examples_per_second_all_steps`; with `groups`, also
+        `string_exact_match_per_group` (`{group: {"accuracy", "num_examples"}}`, ACT).
     """
     model.eval()
     steps = max_supervision_steps or model.config.max_supervision_steps
@@ -133,19 +144,24 @@ def evaluate_math_model(
     per_step = torch.cat(step_predictions, dim=1)
     num_examples = len(references)
 
-    def accuracy(predictions: torch.Tensor) -> float:
-        return metric.compute(predictions=decode_answers(tokenizer, predictions), references=references)[
-            "accuracy"
-        ]
+    def accuracy(answers: list[str]) -> float:
+        return metric.compute(predictions=answers, references=references)["accuracy"]
 
+    act_answers = decode_answers(tokenizer, act_all)
+    step_answers = [decode_answers(tokenizer, step) for step in per_step]
+    act_string_matches = string_exact_matches(act_answers, references)
     histogram = Counter(steps_all.tolist())
-    return {
+    results = {
         "num_examples": num_examples,
-        "accuracy": accuracy(act_all),
+        "accuracy": accuracy(act_answers),
         "exact_match": float(exact_matches(act_all, labels_all).mean()),
-        "accuracy_all_steps": accuracy(per_step[-1]),
-        "accuracy_per_step": [accuracy(step) for step in per_step],
+        "string_exact_match": float(act_string_matches.mean()),
+        "accuracy_all_steps": accuracy(step_answers[-1]),
+        "accuracy_per_step": [accuracy(answers) for answers in step_answers],
         "exact_match_per_step": [float(exact_matches(step, labels_all).mean()) for step in per_step],
+        "string_exact_match_per_step": [
+            float(string_exact_matches(answers, references).mean()) for answers in step_answers
+        ],
         "mean_halt_steps": float(steps_all.float().mean()),
         "halt_step_histogram": {int(step): histogram[step] for step in sorted(histogram)},
         "latent_dynamics": latent_dynamics(model, batches[0], steps)
@@ -154,3 +170,6 @@ def evaluate_math_model(
         "examples_per_second": num_examples / act_seconds,
         "examples_per_second_all_steps": num_examples / full_seconds,
     }
+    if groups is not None:
+        results["string_exact_match_per_group"] = accuracy_per_group(act_string_matches, groups)
+    return results

@@ -25,7 +25,12 @@ from training.arguments import parse_arguments
 from .filtering import DROP_REASONS, drop_reasons, tokenize_records
 from .math_datasets import DATASETS, load_records
 
-SPLITS = {"generator": ("train", "test"), "gsm8k": ("train", "validation", "test"), "svamp": ("test",)}
+SPLITS = {
+    "generator": ("train", "test"),
+    "gsm8k": ("train", "validation", "test"),
+    "svamp": ("test",),
+    "mathematics": ("train", "validation", "interpolate", "extrapolate"),
+}
 PERCENTILES = (50, 90, 95, 99)
 
 
@@ -44,11 +49,11 @@ def describe(names: list[str], argv: list[str]) -> list[str]:
         f"tokenizer={model_args.tokenizer_name_or_path} (vocabulary {len(tokenizer)}) "
         f"max_question_length={max_question} answer_length={answer}",
         "",
-        f"{'data set':<10} {'split':<11} {'source':<26} {'records':>8} {'kept':>8}"
+        f"{'data set':<11} {'split':<11} {'source':<47} {'records':>8} {'kept':>8}"
         + "".join(f" {reason:>18}" for reason in DROP_REASONS),
     ]
     lengths = [
-        f"{'data set':<10} {'split':<11} {'tokens':<9}"
+        f"{'data set':<11} {'split':<11} {'tokens':<9}"
         + "".join(f"{f'p{p}':>6}" for p in PERCENTILES)
         + f"{'max':>6}"
     ]
@@ -60,12 +65,12 @@ def describe(names: list[str], argv: list[str]) -> list[str]:
             for source in sorted(set(tokenized["source"])):
                 total = sum(count for (where, _), count in counts.items() if where == source)
                 lines.append(
-                    f"{name:<10} {split:<11} {source:<26} {total:>8} {counts[source, None]:>8}"
+                    f"{name:<11} {split:<11} {source:<47} {total:>8} {counts[source, None]:>8}"
                     + "".join(f" {counts[source, reason]:>18}" for reason in DROP_REASONS)
                 )
             for column, label in (("input_ids", "question"), ("labels", "labels")):
                 values = length_percentiles([len(ids) for ids in tokenized[column]])
-                lengths.append(f"{name:<10} {split:<11} {label:<9}" + "".join(f"{v:>6}" for v in values))
+                lengths.append(f"{name:<11} {split:<11} {label:<9}" + "".join(f"{v:>6}" for v in values))
     return [*lines, "", "Token lengths before the length filter:", *lengths]
 
 

@@ -14,12 +14,16 @@ from .collator import MathCollator
 from .filtering import filter_by_length, tokenize_records
 from .generator import GeneratorConfig, generate_problems, generated_dataset
 from .gsm8k import load_gsm8k
+from .mathematics_dataset import load_mathematics
 from .svamp import load_svamp
 
-DATASETS = ("generator", "gsm8k", "svamp")
+DATASETS = ("generator", "gsm8k", "svamp", "mathematics")
 # The split a training run evaluates on while training: GSM8K's validation problems (test.jsonl
-# is never used for model selection), the generator's held-out problems.
-HELD_OUT_SPLIT = {"generator": "test", "gsm8k": "validation"}
+# is never used for model selection), the generator's held-out problems, the Mathematics Dataset's
+# validation slice of train.jsonl (its interpolate and extrapolate files are test sets).
+HELD_OUT_SPLIT = {"generator": "test", "gsm8k": "validation", "mathematics": "validation"}
+# The test splits evaluation reports, where they are not the one split named "test".
+TEST_SPLITS = {"mathematics": ("interpolate", "extrapolate")}
 
 
 def generator_config(data_args, split: str) -> GeneratorConfig:
@@ -40,13 +44,15 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
     """Untokenised records of one data set and split, as training or evaluation will see them.
 
     Args:
-        name (`str`): `"generator"`, `"gsm8k"` or `"svamp"` (evaluation only: `"test"`).
+        name (`str`): `"generator"`, `"gsm8k"`, `"svamp"` (evaluation only: `"test"`) or `"mathematics"`.
         data_args (`DataArguments`): Paths, generator settings, `target` and `augment_variants`.
         split (`str`): `"train"`, `"validation"` or `"test"` (the generator's held-out problems
-            serve both held-out names).
+            serve both held-out names); for `"mathematics"`, `"interpolate"` or `"extrapolate"`
+            instead of `"test"`.
 
     Returns:
-        `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`).
+        `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`;
+        the Mathematics Dataset's have `module` and `difficulty` instead of `equations`).
         GSM8K's train split includes `augment_variants` numeric variants per problem, none equal to a
         validation or test question, seeded by `generator_seed`.
     """
@@ -75,6 +81,16 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
         if split != "test":
             raise ValueError(f"SVAMP is for evaluation only (split 'test'), got {split!r}.")
         return load_svamp(data_args.svamp_path, data_args.target)
+    if name == "mathematics":
+        # Held-out splits are cut here, evenly per module (the files are ordered by module), so the
+        # first-N cut of `tokenized_split` finds nothing left to cut.
+        return load_mathematics(
+            data_args.mathematics_path,
+            split,
+            data_args.target,
+            modules=data_args.mathematics_modules,
+            max_examples=None if split == "train" else data_args.max_eval_samples,
+        )
     raise ValueError(f"Unknown data set {name!r}; expected one of {DATASETS}.")
 
 
@@ -114,9 +130,14 @@ def build_math_datasets(
 
 
 def build_eval_dataset(
-    name: str, data_args, tokenizer: PreTrainedTokenizerBase, max_question_length: int, answer_length: int
+    name: str,
+    data_args,
+    tokenizer: PreTrainedTokenizerBase,
+    max_question_length: int,
+    answer_length: int,
+    split: str = "test",
 ) -> tuple[datasets.Dataset, MathCollator]:
-    """The test split of `name` (the generator's held-out problems), tokenised and length-filtered,
-    and a collator padding to the longest question of each batch."""
-    dataset = tokenized_split(name, data_args, "test", tokenizer, max_question_length, answer_length)
+    """A test split of `name` (by default `"test"`: the generator's held-out problems; see `TEST_SPLITS`),
+    tokenised and length-filtered, and a collator padding to the longest question of each batch."""
+    dataset = tokenized_split(name, data_args, split, tokenizer, max_question_length, answer_length)
     return dataset, MathCollator(tokenizer, answer_length, max_question_length)

@@ -1,10 +1,12 @@
-"""Evaluation metrics, packaged as `evaluate` modules loadable from a local path (no network)."""
+"""Evaluation metrics: GSM8K accuracy, packaged as an `evaluate` module loadable from a local path (no
+network), and string exact match (`string_exact_match`, plain functions)."""
 
 from pathlib import Path
 
 import evaluate
 
 from .gsm8k_accuracy.gsm8k_accuracy import extract_final_answer
+from .string_exact_match import accuracy_per_group, string_exact_matches
 
 GSM8K_ACCURACY_PATH: str = str(Path(__file__).resolve().parent / "gsm8k_accuracy")
 
@@ -22,4 +24,10 @@ def load_gsm8k_accuracy(**kwargs) -> evaluate.EvaluationModule:
     return evaluate.load(GSM8K_ACCURACY_PATH, **kwargs)
 
 
-__all__ = ["GSM8K_ACCURACY_PATH", "extract_final_answer", "load_gsm8k_accuracy"]
+__all__ = [
+    "GSM8K_ACCURACY_PATH",
+    "accuracy_per_group",
+    "extract_final_answer",
+    "load_gsm8k_accuracy",
+    "string_exact_matches",
+]
