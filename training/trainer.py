@@ -200,8 +200,7 @@ class TRMTrainer(Trainer):
             slots = slots[: len(indices)]
         if not indices:
             return
-        rows = self.data_collator([self.train_dataset[i] for i in indices])
-        rows = {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
+        rows = self._collate(indices)
         pool.place(slots, indices, rows, self._draw_min_steps(len(indices), model.config).to(device))
         if model.config.single_pass:
             return
@@ -210,6 +209,12 @@ class TRMTrainer(Trainer):
         reset = torch.zeros(pool.num_slots, dtype=torch.bool, device=device)
         reset[slots] = True
         pool.carry = model.reset_carry(pool.carry, reset)
+
+    def _collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        """The training examples `indices`, collated, on this process's device."""
+        rows = self.data_collator([self.train_dataset[i] for i in indices])
+        device = self.args.device
+        return {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
 
     def _draw_min_steps(self, count: int, config: Any) -> torch.Tensor:
         """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps."""
@@ -230,8 +235,11 @@ class TRMTrainer(Trainer):
         self._refill(pool, unwrapped)
         active = pool.active.nonzero().squeeze(1)
         if active.numel() == 0:
-            # The epoch ran dry inside an optimizer step: a zero loss that still touches every weight.
-            loss = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
+            # The epoch ran dry inside an optimizer step. The wrapped model still runs (on one
+            # placeholder row, loss times zero, no metrics): under DDP every process must join
+            # each micro-step's gradient all-reduce.
+            outputs = model(**self._collate([0]))
+            loss = outputs.loss * 0.0
             return (loss, None) if return_outputs else loss
 
         batch = {name: value[active] for name, value in pool.inputs.items()}
