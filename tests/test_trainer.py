@@ -39,7 +39,7 @@ def collate(rows: list[dict]) -> dict[str, torch.Tensor]:
 
 
 def make_trainer(
-    output_dir: Path, max_steps: int, accumulation: int = 1, save_steps: int = 500
+    output_dir: Path, max_steps: int, accumulation: int = 1, save_steps: int = 500, halt_max_steps: int = 3
 ) -> TRMTrainer:
     torch.manual_seed(0)
     config = TRMConfig(
@@ -48,7 +48,7 @@ def make_trainer(
         num_heads=4,
         H_cycles=2,
         L_cycles=2,
-        halt_max_steps=3,
+        halt_max_steps=halt_max_steps,
         halt_exploration_prob=0.5,
         max_question_length=3,
         answer_length=3,
@@ -148,3 +148,11 @@ def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
 def test_trainer_requires_max_steps(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_steps"):
         make_trainer(tmp_path, max_steps=-1)
+
+
+def test_training_with_a_single_supervision_step_runs(tmp_path: Path) -> None:
+    # N_sup = 1 leaves no minimum number of steps to draw (it crashed drawing one from 2..1).
+    trainer = make_trainer(tmp_path, max_steps=5, halt_max_steps=1)
+    trainer.train()
+    assert trainer.state.global_step == 5
+    assert trainer.state.log_history[0]["halt_steps"] == 1

@@ -217,7 +217,10 @@ class TRMTrainer(Trainer):
         return {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
 
     def _draw_min_steps(self, count: int, config: Any) -> torch.Tensor:
-        """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps."""
+        """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps
+        (none when N_sup is 1: there is nothing to explore)."""
+        if config.halt_max_steps < 2:
+            return torch.zeros(count, dtype=torch.long)
         explore = torch.rand(count, generator=self.exploration) < config.halt_exploration_prob
         minimum = torch.randint(2, config.halt_max_steps + 1, (count,), generator=self.exploration)
         return torch.where(explore, minimum, 0)
