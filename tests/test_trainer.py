@@ -39,7 +39,12 @@ def collate(rows: list[dict]) -> dict[str, torch.Tensor]:
 
 
 def make_trainer(
-    output_dir: Path, max_steps: int, accumulation: int = 1, save_steps: int = 500, halt_max_steps: int = 3
+    output_dir: Path,
+    max_steps: int,
+    accumulation: int = 1,
+    save_steps: int = 500,
+    halt_max_steps: int = 3,
+    **training_args,
 ) -> TRMTrainer:
     torch.manual_seed(0)
     config = TRMConfig(
@@ -68,11 +73,13 @@ def make_trainer(
         use_cpu=True,
         disable_tqdm=True,
         seed=0,
+        **training_args,
     )
     return TRMTrainer(
         model=TRMForMathQA(config),
         args=args,
         train_dataset=sums_dataset(),
+        eval_dataset=sums_dataset(),
         data_collator=collate,
         ema_decay=0.9,
     )
@@ -148,6 +155,15 @@ def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
 def test_trainer_requires_max_steps(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_steps"):
         make_trainer(tmp_path, max_steps=-1)
+
+
+@pytest.mark.parametrize("name", ["save_strategy", "eval_strategy", "logging_strategy"])
+def test_trainer_rejects_epoch_strategies(tmp_path: Path, name: str) -> None:
+    # Saving or evaluating at an epoch's end would use the raw weights (the EMA is swapped in at step
+    # ends only), and each process ends its epochs at a different step, so what gathers over
+    # processes there (logging too) would fall out of step.
+    with pytest.raises(ValueError, match=f"TRMTrainer does not support `{name}` 'epoch'"):
+        make_trainer(tmp_path, max_steps=10, **{name: "epoch"})
 
 
 def test_training_with_a_single_supervision_step_runs(tmp_path: Path) -> None:

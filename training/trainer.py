@@ -86,6 +86,7 @@ class TRMTrainer(Trainer):
             sequence for all N_sup steps (how the paper reports puzzle accuracy).
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
+            Saving, evaluation and logging go by steps: an `"epoch"` strategy is an error.
     """
 
     def __init__(
@@ -96,6 +97,13 @@ class TRMTrainer(Trainer):
             raise ValueError(
                 "TRMTrainer needs `max_steps` > 0: the number of steps per epoch depends on halting."
             )
+        for name in ("save_strategy", "eval_strategy", "logging_strategy"):
+            if getattr(self.args, name) == "epoch":
+                raise ValueError(
+                    f"TRMTrainer does not support `{name}` 'epoch', use 'steps': an epoch ends at a "
+                    "different step on each process (it depends on halting), and the EMA weights are "
+                    "swapped in for saving and evaluation only at the end of a step."
+                )
         # The slot state restores the data position exactly; skipping loader items would not.
         self.args.ignore_data_skip = True
         self.eval_use_act = eval_use_act
