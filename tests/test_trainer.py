@@ -9,9 +9,10 @@ import datasets
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import TrainingArguments
+from transformers import TrainerControl, TrainerState, TrainingArguments
 
-from modeling_trm import TRMConfig, TRMForMathQA
+from modeling_trm import TRMConfig, TRMForMathQA, TRMForPuzzles, TRMPuzzleConfig
+from training.ema import EMACallback
 from training.trainer import TRMTrainer
 
 NUM_EXAMPLES = 40
@@ -131,6 +132,26 @@ def test_checkpoint_and_final_model_hold_the_ema_weights(tmp_path: Path) -> None
     name = "recursion.layers.0.mlp.down_proj.weight"
     assert not torch.equal(ema[name], raw[name])
     assert torch.equal(trainer.model.state_dict()[name], ema[name])
+
+
+def test_puzzle_embedding_stays_out_of_the_ema(tmp_path: Path) -> None:
+    # As in the reference (a buffer there): the model keeps the trained table, and the EMA holds no
+    # copy of a puzzle model's largest tensor.
+    config = TRMPuzzleConfig(seq_len=4, vocab_size=6, num_puzzle_identifiers=3, hidden_size=8, num_heads=2)
+    model = TRMForPuzzles(config)
+    start = {name: p.detach().clone() for name, p in model.named_parameters()}
+    ema = EMACallback(decay=0.5)
+    args = TrainingArguments(output_dir=str(tmp_path), report_to=[])
+    state, control = TrainerState(), TrainerControl()
+    ema.on_train_begin(args, state, control, model=model)
+    with torch.no_grad():  # one "optimizer step" moving every weight by 1
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.on_step_end(args, state, control, model=model)
+    ema.on_train_end(args, state, control, model=model)
+    for name, p in model.named_parameters():
+        moved = 1.0 if name == "puzzle_emb.weight" else 0.5
+        torch.testing.assert_close(p.detach(), start[name] + moved, msg=name)
 
 
 def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
