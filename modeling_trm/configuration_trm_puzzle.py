@@ -18,7 +18,8 @@ class TRMPuzzleConfig(TRMConfig):
         num_puzzle_identifiers (`int`, *optional*, defaults to 1): Rows of the per-puzzle embedding
             table, the blank identifier 0 included.
         puzzle_emb_len (`int`, *optional*, defaults to 16): Positions of the per-puzzle embedding
-            prepended to the grid (the reference's 16); 0 turns the puzzle embedding off.
+            prepended to the grid (the reference's 16): the first holds the puzzle's learned
+            `hidden_size` vector, the others zeros. 0 turns the puzzle embedding off.
         puzzle_emb_lr (`float`, *optional*, defaults to 1e-2): Learning rate of the sign-SGD that
             trains the puzzle embedding (the reference's default; its Sudoku runs use 1e-4).
         vocab_size (`int`, *optional*, defaults to 11): Grid tokens (9x9 Sudoku: pad, empty, 9 digits).

@@ -2,12 +2,14 @@
 
 The grid is the sequence: input and output are aligned cell by cell, so the answer state `y` at
 cell i predicts the solved cell i. An optional per-puzzle embedding is prepended as
-`puzzle_emb_len` positions; the halting head reads the first position.
+`puzzle_emb_len` positions (the puzzle's learned vector, then zeros); the halting head reads the
+first position.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin
 from transformers import initialization as init
@@ -27,7 +29,7 @@ logger = logging.get_logger(__name__)
 
 
 class TRMPuzzleEmbedding(nn.Embedding):
-    """Per-puzzle embedding table, `puzzle_emb_len * hidden_size` wide; zero at init (reference code).
+    """Per-puzzle embedding table, one `hidden_size` vector per puzzle; zero at init (reference code).
 
     Trained by sign-SGD at its own rate (`training/sign_sgd.py`): each step moves only the rows of
     the batch's puzzles. The reference keeps it as a buffer with a hand-made sparse gradient; a
@@ -38,8 +40,9 @@ class TRMPuzzleEmbedding(nn.Embedding):
 class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
     """TRM for grid puzzles: a grid of `seq_len` tokens in, the solved grid out.
 
-    The network sees `[puzzle_emb_len puzzle-embedding positions | seq_len grid cells]`. The first
-    position's answer state feeds the halting head; the grid cells' answer states feed the LM head.
+    The network sees `[puzzle_emb_len puzzle-embedding positions | seq_len grid cells]`: the first
+    position holds the puzzle's embedding, the others zeros. The first position's answer state feeds
+    the halting head; the grid cells' answer states feed the LM head.
     """
 
     config_class = TRMPuzzleConfig
@@ -50,9 +53,7 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
         self.embed_scale = hidden**0.5
         self.embed_tokens = nn.Embedding(config.vocab_size, hidden)
         self.puzzle_emb = (
-            TRMPuzzleEmbedding(config.num_puzzle_identifiers, config.puzzle_emb_len * hidden)
-            if config.puzzle_emb_len > 0
-            else None
+            TRMPuzzleEmbedding(config.num_puzzle_identifiers, hidden) if config.puzzle_emb_len > 0 else None
         )
         self.embed_positions = (
             nn.Embedding(config.sequence_length, hidden) if config.pos_encoding == "learned" else None
@@ -127,7 +128,10 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
         if self.puzzle_emb is not None:
             if puzzle_identifiers is None:
                 puzzle_identifiers = input_ids.new_zeros(batch)  # the blank puzzle
-            puzzle = self.puzzle_emb(puzzle_identifiers).view(batch, config.puzzle_emb_len, -1)
+            # One learned vector in the first position, zeros in the other puzzle_emb_len - 1: the
+            # reference's puzzle_emb_ndim = hidden_size, zero-padded to puzzle_emb_len positions.
+            puzzle = self.puzzle_emb(puzzle_identifiers)[:, None]  # (batch, 1, hidden)
+            puzzle = F.pad(puzzle, (0, 0, 0, config.puzzle_emb_len - 1))  # (batch, puzzle_emb_len, hidden)
             x = torch.cat((puzzle, x), dim=1)
         if self.embed_positions is not None:
             # 1/sqrt(2) keeps the sum at unit scale (reference code).

@@ -81,6 +81,18 @@ def test_puzzle_embedding_changes_the_prediction_and_starts_at_zero() -> None:
     torch.testing.assert_close(blank, zero, rtol=0, atol=0)
 
 
+def test_puzzle_embedding_is_one_hidden_vector_per_puzzle_then_zero_positions() -> None:
+    # The reference learns hidden_size numbers per puzzle (puzzle_emb_ndim = hidden_size) and zero-pads
+    # them to puzzle_emb_len positions; a puzzle_emb_len * hidden_size table learned 16x as many.
+    model = tiny_model(puzzle_emb_len=3)
+    assert model.puzzle_emb.weight.shape == (TINY["num_puzzle_identifiers"], TINY["hidden_size"])
+    input_ids, puzzle_identifiers, _ = tiny_batch(batch=3)
+    x, _, _ = model.embed(input_ids, puzzle_identifiers, None)
+    assert x.shape == (3, 3 + TINY["seq_len"], TINY["hidden_size"])
+    torch.testing.assert_close(x[:, 0], model.embed_scale * model.puzzle_emb.weight[puzzle_identifiers])
+    assert torch.count_nonzero(x[:, 1:3]) == 0
+
+
 def test_attention_mask_hides_masked_cells_from_the_others() -> None:
     model = tiny_model(mixer="attention").eval()
     input_ids, puzzle_identifiers, _ = tiny_batch(batch=2)

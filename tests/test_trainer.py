@@ -9,9 +9,10 @@ import datasets
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import TrainingArguments
+from transformers import TrainerControl, TrainerState, TrainingArguments
 
-from modeling_trm import TRMConfig, TRMForMathQA
+from modeling_trm import TRMConfig, TRMForMathQA, TRMForPuzzles, TRMPuzzleConfig
+from training.ema import EMACallback
 from training.trainer import TRMTrainer
 
 NUM_EXAMPLES = 40
@@ -39,7 +40,12 @@ def collate(rows: list[dict]) -> dict[str, torch.Tensor]:
 
 
 def make_trainer(
-    output_dir: Path, max_steps: int, accumulation: int = 1, save_steps: int = 500
+    output_dir: Path,
+    max_steps: int,
+    accumulation: int = 1,
+    save_steps: int = 500,
+    halt_max_steps: int = 3,
+    **training_args,
 ) -> TRMTrainer:
     torch.manual_seed(0)
     config = TRMConfig(
@@ -48,7 +54,7 @@ def make_trainer(
         num_heads=4,
         H_cycles=2,
         L_cycles=2,
-        halt_max_steps=3,
+        halt_max_steps=halt_max_steps,
         halt_exploration_prob=0.5,
         max_question_length=3,
         answer_length=3,
@@ -68,11 +74,13 @@ def make_trainer(
         use_cpu=True,
         disable_tqdm=True,
         seed=0,
+        **training_args,
     )
     return TRMTrainer(
         model=TRMForMathQA(config),
         args=args,
         train_dataset=sums_dataset(),
+        eval_dataset=sums_dataset(),
         data_collator=collate,
         ema_decay=0.9,
     )
@@ -126,6 +134,26 @@ def test_checkpoint_and_final_model_hold_the_ema_weights(tmp_path: Path) -> None
     assert torch.equal(trainer.model.state_dict()[name], ema[name])
 
 
+def test_puzzle_embedding_stays_out_of_the_ema(tmp_path: Path) -> None:
+    # As in the reference (a buffer there): the model keeps the trained table, and the EMA holds no
+    # copy of a puzzle model's largest tensor.
+    config = TRMPuzzleConfig(seq_len=4, vocab_size=6, num_puzzle_identifiers=3, hidden_size=8, num_heads=2)
+    model = TRMForPuzzles(config)
+    start = {name: p.detach().clone() for name, p in model.named_parameters()}
+    ema = EMACallback(decay=0.5)
+    args = TrainingArguments(output_dir=str(tmp_path), report_to=[])
+    state, control = TrainerState(), TrainerControl()
+    ema.on_train_begin(args, state, control, model=model)
+    with torch.no_grad():  # one "optimizer step" moving every weight by 1
+        for p in model.parameters():
+            p.add_(1.0)
+    ema.on_step_end(args, state, control, model=model)
+    ema.on_train_end(args, state, control, model=model)
+    for name, p in model.named_parameters():
+        moved = 1.0 if name == "puzzle_emb.weight" else 0.5
+        torch.testing.assert_close(p.detach(), start[name] + moved, msg=name)
+
+
 def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
     trainer = make_trainer(tmp_path, max_steps=10)
     trainer.train()
@@ -148,3 +176,20 @@ def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
 def test_trainer_requires_max_steps(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_steps"):
         make_trainer(tmp_path, max_steps=-1)
+
+
+@pytest.mark.parametrize("name", ["save_strategy", "eval_strategy", "logging_strategy"])
+def test_trainer_rejects_epoch_strategies(tmp_path: Path, name: str) -> None:
+    # Saving or evaluating at an epoch's end would use the raw weights (the EMA is swapped in at step
+    # ends only), and each process ends its epochs at a different step, so what gathers over
+    # processes there (logging too) would fall out of step.
+    with pytest.raises(ValueError, match=f"TRMTrainer does not support `{name}` 'epoch'"):
+        make_trainer(tmp_path, max_steps=10, **{name: "epoch"})
+
+
+def test_training_with_a_single_supervision_step_runs(tmp_path: Path) -> None:
+    # N_sup = 1 leaves no minimum number of steps to draw (it crashed drawing one from 2..1).
+    trainer = make_trainer(tmp_path, max_steps=5, halt_max_steps=1)
+    trainer.train()
+    assert trainer.state.global_step == 5
+    assert trainer.state.log_history[0]["halt_steps"] == 1

@@ -93,6 +93,7 @@ class TRMTrainer(Trainer):
             says so; the paper halts on the head alone.
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
+            Saving, evaluation and logging go by steps: an `"epoch"` strategy is an error.
     """
 
     def __init__(
@@ -111,6 +112,13 @@ class TRMTrainer(Trainer):
             raise ValueError(
                 "TRMTrainer needs `max_steps` > 0: the number of steps per epoch depends on halting."
             )
+        for name in ("save_strategy", "eval_strategy", "logging_strategy"):
+            if getattr(self.args, name) == "epoch":
+                raise ValueError(
+                    f"TRMTrainer does not support `{name}` 'epoch', use 'steps': an epoch ends at a "
+                    "different step on each process (it depends on halting), and the EMA weights are "
+                    "swapped in for saving and evaluation only at the end of a step."
+                )
         # The slot state restores the data position exactly; skipping loader items would not.
         self.args.ignore_data_skip = True
         self.eval_use_act = eval_use_act
@@ -222,8 +230,7 @@ class TRMTrainer(Trainer):
             slots = slots[: len(indices)]
         if not indices:
             return
-        rows = self.data_collator([self.train_dataset[i] for i in indices])
-        rows = {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
+        rows = self._collate(indices)
         pool.place(slots, indices, rows, self._draw_min_steps(len(indices), model.config).to(device))
         if model.config.single_pass:
             return
@@ -233,8 +240,17 @@ class TRMTrainer(Trainer):
         reset[slots] = True
         pool.carry = model.reset_carry(pool.carry, reset)
 
+    def _collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        """The training examples `indices`, collated, on this process's device."""
+        rows = self.data_collator([self.train_dataset[i] for i in indices])
+        device = self.args.device
+        return {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
+
     def _draw_min_steps(self, count: int, config: Any) -> torch.Tensor:
-        """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps."""
+        """ACT exploration: with probability `halt_exploration_prob`, a minimum of 2..N_sup steps
+        (none when N_sup is 1: there is nothing to explore)."""
+        if config.halt_max_steps < 2:
+            return torch.zeros(count, dtype=torch.long)
         explore = torch.rand(count, generator=self.exploration) < config.halt_exploration_prob
         minimum = torch.randint(2, config.halt_max_steps + 1, (count,), generator=self.exploration)
         return torch.where(explore, minimum, 0)
@@ -260,8 +276,11 @@ class TRMTrainer(Trainer):
         self._refill(pool, unwrapped)
         active = pool.active.nonzero().squeeze(1)
         if active.numel() == 0:
-            # The epoch ran dry inside an optimizer step: a zero loss that still touches every weight.
-            loss = sum(p.sum() for p in model.parameters() if p.requires_grad) * 0.0
+            # The epoch ran dry inside an optimizer step. The wrapped model still runs (on one
+            # placeholder row, loss times zero, no metrics): under DDP every process must join
+            # each micro-step's gradient all-reduce.
+            outputs = model(**self._collate([0]))
+            loss = outputs.loss * 0.0
             return (loss, None) if return_outputs else loss
 
         batch = {name: value[active] for name, value in pool.inputs.items()}
