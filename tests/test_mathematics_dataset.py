@@ -20,7 +20,7 @@ from training.arguments import DataArguments
 from training.data.mathematics_dataset import VALIDATION_PER_GROUP, load_mathematics, train_module
 from training.evaluate_model import main as evaluate_model
 from training.evaluation import AnswerScorer
-from training.metrics import accuracy_per_group, extract_final_answer, string_exact_matches
+from training.metrics import extract_final_answer, string_exact_matches
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MATHEMATICS = DATA / "mathematics-dataset"
@@ -205,16 +205,6 @@ def test_trainer_metrics_score_fractions_by_string_where_numeric_accuracy_misrea
     assert scores["accuracy"] == 1.0 and scores["string_exact_match"] == 0.5 == scores["exact_match"]
 
 
-def test_accuracy_per_group_counts_each_group() -> None:
-    matches = np.array([True, False, True, False])
-    groups = ["arithmetic__mul", "arithmetic__div", "arithmetic__mul", "x"]
-    assert accuracy_per_group(matches, groups) == {
-        "arithmetic__div": {"accuracy": 0.0, "num_examples": 1},
-        "arithmetic__mul": {"accuracy": 1.0, "num_examples": 2},
-        "x": {"accuracy": 0.0, "num_examples": 1},
-    }
-
-
 @needs_data
 def test_evaluate_model_reports_string_exact_match_per_module_on_both_test_splits(tmp_path: Path) -> None:
     tokenizer = AutoTokenizer.from_pretrained(DEFAULT_TOKENIZER_PATH)
@@ -240,7 +230,7 @@ def test_evaluate_model_reports_string_exact_match_per_module_on_both_test_split
     ]
     for evaluation, modules in zip(evaluations, (TRAIN_MODULES, EXTRAPOLATION_MODULES), strict=True):
         results = evaluation["results"]
-        per_module = results["string_exact_match_per_group"]
+        per_module = results["per_group"]
         assert sorted(per_module) == sorted(f"mathematics/{module}" for module in modules)
         assert all(scores["num_examples"] == 2 for scores in per_module.values())
         assert results["num_examples"] == 12 and 0 <= results["string_exact_match"] <= 1

@@ -62,22 +62,45 @@ class DataArguments:
     """Which data to train and evaluate on."""
 
     dataset: str = field(
-        default="generator", metadata={"help": "`generator` (embedded problems), `gsm8k` or `mathematics`."}
+        default="generator",
+        metadata={"help": "`generator`, `word_problems` (both embedded), `gsm8k` or `mathematics`."},
     )
     generator_task: str = field(
         default="word_problems",
         metadata={"help": "Generator task: word_problems, multiplication or addition."},
     )
-    min_ops: int = field(default=1, metadata={"help": "Generator: fewest operations per problem."})
-    max_ops: int = field(default=2, metadata={"help": "Generator: most operations per problem."})
+    min_ops: int = field(
+        default=1, metadata={"help": "Generator and word problems: fewest operations (steps) per problem."}
+    )
+    max_ops: int = field(
+        default=2, metadata={"help": "Generator and word problems: most operations (steps) per problem."}
+    )
     min_value: int = field(default=1, metadata={"help": "Generator: smallest operand."})
     max_value: int = field(default=20, metadata={"help": "Generator: largest operand."})
+    test_min_ops: int | None = field(
+        default=None, metadata={"help": "Generator test split: fewest operations (default: min_ops)."}
+    )
+    test_max_ops: int | None = field(
+        default=None, metadata={"help": "Generator test split: most operations (default: max_ops)."}
+    )
+    word_problem_kinds: list[str] = field(
+        default_factory=list, metadata={"help": "Word problems: story kinds to draw (default: all)."}
+    )
+    held_out_kinds: list[str] = field(
+        default_factory=lambda: ["comparisons"],
+        metadata={"help": "Word problems: kinds kept out of training for the `test_kinds` split."},
+    )
+    word_problem_max_value: int = field(
+        default=9999, metadata={"help": "Word problems: largest value anywhere on a chain."}
+    )
     num_digits: int = field(
         default=2, metadata={"help": "Generator (multiplication/addition): digits per operand."}
     )
     num_train_examples: int = field(default=20000, metadata={"help": "Generator: training problems."})
     num_eval_examples: int = field(default=1000, metadata={"help": "Generator: held-out problems."})
-    generator_seed: int = field(default=0, metadata={"help": "Generator seed (held-out set uses seed + 1)."})
+    generator_seed: int = field(
+        default=0, metadata={"help": "Generator seed (test problems use seed + 1, validation seed + 2)."}
+    )
     gsm8k_path: str = field(default="../shared/data/gsm8k", metadata={"help": "GSM8K folder or Hub id."})
     svamp_path: str = field(
         default="../shared/data/svamp", metadata={"help": "SVAMP folder (evaluation only)."}
@@ -99,8 +122,10 @@ class DataArguments:
     max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on at most this many."})
 
     def __post_init__(self) -> None:
-        if self.dataset not in ("generator", "gsm8k", "mathematics"):
-            raise ValueError(f"`dataset` must be generator, gsm8k or mathematics, got {self.dataset!r}.")
+        if self.dataset not in ("generator", "word_problems", "gsm8k", "mathematics"):
+            raise ValueError(
+                f"`dataset` must be generator, word_problems, gsm8k or mathematics, got {self.dataset!r}."
+            )
         if self.target not in ("equations", "final"):
             raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
         if self.dataset == "mathematics" and self.target != "final":
@@ -135,12 +160,21 @@ class TRMTrainingArguments(TrainingArguments):
         },
     )
 
+    early_stopping_patience: int = field(
+        default=0,
+        metadata={
+            "help": "Stop once `metric_for_best_model` on the validation set has not improved for this many "
+            "evaluations (train to a plateau); 0 trains for `max_steps`."
+        },
+    )
+
     def trainer_kwargs(self) -> dict:
-        """The `TRMTrainer` keyword arguments these arguments set (EMA and the training halting rule)."""
+        """The `TRMTrainer` keyword arguments these arguments set (EMA, halting rule, early stopping)."""
         return {
             "ema_decay": self.ema_decay or None,
             "supervision_warmup_steps": self.supervision_warmup_steps,
             "halt_on_correct": self.halt_on_correct,
+            "early_stopping_patience": self.early_stopping_patience,
         }
 
     def __post_init__(self) -> None:

@@ -5,10 +5,13 @@
     python -m training.evaluate_model --model org/trm-math --datasets gsm8k svamp --out eval/
     python -m training.evaluate_model --model runs/mathematics --config CONFIG.yaml --datasets mathematics \
         --out runs/mathematics/eval
+    python -m training.evaluate_model --model runs/depth --config training/configs/depth.yaml \
+        --group_by num_steps --min_ops 1 --max_ops 16 --max_supervision_steps 8 --out runs/depth/eval
 
 Each dataset is scored on its test split (the Mathematics Dataset on `interpolate` and `extrapolate`,
-one evaluation each), with `string_exact_match_per_group` per record `source`: per module
-(`mathematics/<module>`) for the Mathematics Dataset, whose metric is the whole answer string.
+one evaluation each), overall and per value of the record column `--group_by` (`per_group`): per module
+or story kind (`source`), or per number of steps (`num_steps`). Arguments this CLI does not know are
+data arguments (`training/arguments.py`) overriding the config's, e.g. a test set with longer chains.
 Writes `eval_results.json` (`{"model", "evaluations": [{"dataset", "num_parameters", "results"}]}`),
 `refinement_curve.png` and `halting_histogram.png` (of the first dataset) and, when the model
 folder holds the Trainer's `trainer_state.json`, `training_curves.png`.
@@ -27,14 +30,14 @@ from torch.utils.data import DataLoader
 from transformers import AutoModel, AutoTokenizer
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
-from training.arguments import DataArguments, parse_arguments
+from training.arguments import parse_arguments
 from training.data.math_datasets import TEST_SPLITS, build_eval_dataset
 from training.evaluation import add_inference_arguments, evaluate_math_model
 from training.plots import plot_halting_histogram, plot_refinement_curve, plot_training_curves
 
 logger = logging.getLogger(__name__)
 
-EVAL_DATASETS = ("generator", "gsm8k", "svamp", "mathematics")
+EVAL_DATASETS = ("generator", "word_problems", "gsm8k", "svamp", "mathematics")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,11 +51,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_supervision_steps", type=int, default=None, help="Default: the model's N_sup.")
     parser.add_argument("--batch_size", type=int, default=256)
     add_inference_arguments(parser)
+    parser.add_argument(
+        "--group_by",
+        default="source",
+        help="Record column to score by group (`source`: per module or story kind; `num_steps`).",
+    )
     parser.add_argument("--out", required=True, help="Folder for the JSON and the plots.")
-    args = parser.parse_args(argv)
+    args, data_overrides = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s - %(name)s - %(message)s")
 
-    data_args = parse_arguments(["--config", args.config])[1] if args.config else DataArguments()
+    # Other arguments are data arguments overriding the config's, e.g. `--min_ops 1 --max_ops 16`.
+    data_args = parse_arguments([*(["--config", args.config] if args.config else []), *data_overrides])[1]
     if args.max_examples is not None:
         data_args.max_eval_samples = args.max_examples
     device = PartialState().device
@@ -74,16 +83,20 @@ def main(argv: list[str] | None = None) -> None:
         batches = [{k: v.to(device) for k, v in batch.items()} for batch in loader]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
             # `[:]` reads the column at once (iterating a `Column` reads it row by row).
+            groups = dataset[args.group_by][:] if args.group_by in dataset.column_names else None
             results = evaluate_math_model(
-                model, tokenizer, batches, args.max_supervision_steps, groups=dataset["source"][:]
+                model, tokenizer, batches, args.max_supervision_steps, groups=groups
             )
         logger.info(
             f"{name}/{split}: accuracy {100 * results['accuracy']:.2f} %, string exact match "
             f"{100 * results['string_exact_match']:.2f} % (ACT, {results['mean_halt_steps']:.2f} steps), "
             "per step " + " ".join(f"{100 * a:.1f}" for a in results["accuracy_per_step"])
         )
-        for source, group in results["string_exact_match_per_group"].items():
-            logger.info(f"  {source}: {100 * group['accuracy']:.2f} % of {group['num_examples']}")
+        for group, scores in results.get("per_group", {}).items():
+            logger.info(
+                f"  {args.group_by} {group}: accuracy {100 * scores['accuracy']:.2f} %, string exact match "
+                f"{100 * scores['string_exact_match']:.2f} % of {scores['num_examples']}"
+            )
         evaluations.append(
             {"dataset": {"name": name, "split": split}, "num_parameters": num_parameters, "results": results}
         )

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from .metrics import accuracy_per_group, load_gsm8k_accuracy, string_exact_matches
+from .data.equations import ANSWER_SEPARATOR, execute_chain
+from .metrics import load_gsm8k_accuracy, string_exact_matches
 
 IGNORE_INDEX = -100
 
@@ -102,16 +103,18 @@ def evaluate_math_model(
     """Score `model` on collated `batches` (with `labels`): ACT run, all-steps run, halting, dynamics.
 
     Args:
-        groups (`Sequence[str]`, *optional*): Each example's group in batch order (e.g. its Mathematics
-            Dataset module), for `string_exact_match_per_group`.
+        groups (`Sequence`, *optional*): Each example's group in batch order (e.g. its Mathematics
+            Dataset module, or its number of steps), for `per_group`.
 
     Returns:
         `dict` with `accuracy` (numeric, GSM8K-style), `exact_match` (every answer token) and
         `string_exact_match` (the whole decoded answer string) of the ACT run, `accuracy_all_steps`,
         `accuracy_per_step` (the refinement curve), `exact_match_per_step`,
         `string_exact_match_per_step`, `halt_step_histogram`, `mean_halt_steps`, `latent_dynamics`,
-        `examples_per_second` (ACT) and `examples_per_second_all_steps`; with `groups`, also
-        `string_exact_match_per_group` (`{group: {"accuracy", "num_examples"}}`, ACT).
+        `examples_per_second` (ACT) and `examples_per_second_all_steps`; with `groups`, also `per_group`
+        (`{group: {"accuracy", "exact_match", "string_exact_match", "num_examples"}}`, ACT). When the
+        references are equation chains (`#### `), also `calculator`: `accuracy`, `accuracy_per_step` (and
+        `per_group`) after calculator decoding (`equations.execute_chain`), never mixed with the above.
     """
     model.eval()
     steps = max_supervision_steps or model.config.max_supervision_steps
@@ -171,5 +174,49 @@ def evaluate_math_model(
         "examples_per_second_all_steps": num_examples / full_seconds,
     }
     if groups is not None:
-        results["string_exact_match_per_group"] = accuracy_per_group(act_string_matches, groups)
+        results["per_group"] = scores_per_group(
+            groups, act_answers, references, exact_matches(act_all, labels_all), act_string_matches, metric
+        )
+    if any(ANSWER_SEPARATOR in reference for reference in references):
+        # Equation-chain answers are also scored after calculator decoding, kept apart from the above.
+        act_executed = [execute_chain(answer) for answer in act_answers]
+        results["calculator"] = {
+            "accuracy": accuracy(act_executed),
+            "accuracy_per_step": [accuracy([execute_chain(a) for a in answers]) for answers in step_answers],
+        }
+        if groups is not None:
+            executed_matches = string_exact_matches(act_executed, references)
+            results["calculator"]["per_group"] = {
+                group: {"accuracy": scores["accuracy"], "num_examples": scores["num_examples"]}
+                for group, scores in scores_per_group(
+                    groups, act_executed, references, executed_matches, executed_matches, metric
+                ).items()
+            }
     return results
+
+
+def scores_per_group(
+    groups: Sequence,
+    answers: list[str],
+    references: list[str],
+    token_matches: np.ndarray,
+    string_matches: np.ndarray,
+    metric,
+) -> dict[str, dict[str, float | int]]:
+    """`accuracy` (numeric), `exact_match` (tokens), `string_exact_match` and `num_examples` per group,
+    groups in sorted order and named by `str` (e.g. a module, or a number of steps)."""
+    members: dict = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    scores = {}
+    for group in sorted(members):
+        rows = members[group]
+        scores[str(group)] = {
+            "accuracy": metric.compute(
+                predictions=[answers[i] for i in rows], references=[references[i] for i in rows]
+            )["accuracy"],
+            "exact_match": float(token_matches[rows].mean()),
+            "string_exact_match": float(string_matches[rows].mean()),
+            "num_examples": len(rows),
+        }
+    return scores

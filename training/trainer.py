@@ -24,7 +24,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-from transformers import Trainer, TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers import (
+    EarlyStoppingCallback,
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 from transformers.utils import logging
 
@@ -91,6 +98,9 @@ class TRMTrainer(Trainer):
         halt_on_correct (`bool`, *optional*, defaults to `False`): In training, also halt a sequence once
             its whole answer is right (after its exploration minimum), not only when the halting head
             says so; the paper halts on the head alone.
+        early_stopping_patience (`int`, *optional*, defaults to 0): Stop training once the evaluation's
+            `metric_for_best_model` has not improved for this many evaluations (`EarlyStoppingCallback`:
+            training to a plateau); 0 trains for `max_steps`.
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
             Saving, evaluation and logging go by steps: an `"epoch"` strategy is an error.
@@ -103,9 +113,12 @@ class TRMTrainer(Trainer):
         eval_use_act: bool = True,
         supervision_warmup_steps: int = 0,
         halt_on_correct: bool = False,
+        early_stopping_patience: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if early_stopping_patience > 0:
+            self.add_callback(EarlyStoppingCallback(early_stopping_patience))
         if supervision_warmup_steps < 0:
             raise ValueError(f"`supervision_warmup_steps` must be >= 0, got {supervision_warmup_steps}.")
         if self.train_dataset is not None and self.args.max_steps <= 0:

@@ -179,3 +179,56 @@ def check_chain(steps: Sequence[str], answer: str) -> str | None:
     if results[-1] == final:
         return None
     return "answer_from_earlier_step" if final in results else "answer_not_in_chain"
+
+
+def _calculator_number(value: Fraction) -> str:
+    """`format_number`, or for a value without a finite decimal expansion, six decimals (a calculator's)."""
+    try:
+        return format_number(value)
+    except ValueError:
+        return format_number(Fraction(round(value * 10**6), 10**6))
+
+
+def _exact_operand(value: Fraction) -> str:
+    """`value` written so that `evaluate` reads it back exactly (`"(10/3)"` when it has no finite decimal)."""
+    return (
+        format_number(value)
+        if decimal_places(value) is not None
+        else f"({value.numerator}/{value.denominator})"
+    )
+
+
+def execute_chain(text: str) -> str:
+    """Calculator decoding of an emitted equations answer: re-execute its steps with exact arithmetic.
+
+    Each step's expression is evaluated and its result rewritten; a number in a later step that repeats a
+    result the model wrote wrongly is replaced by the computed value (the model referred to that step).
+    The answer after `####` becomes the last step's value. Steps after one that cannot be evaluated are
+    dropped, and a text without any step that evaluates is returned unchanged.
+
+    Args:
+        text (`str`): A decoded answer such as `"<<48/2=25>> <<48+25=73>> #### 73"`.
+
+    Returns:
+        `str`: The executed chain, here `"<<48/2=24>> <<48+24=72>> #### 72"`.
+    """
+    corrected: dict[Fraction, str] = {}  # a wrongly written result -> the computed value, exactly
+    steps: list[str] = []
+
+    def substitute(match: re.Match) -> str:
+        number = match.group()
+        return corrected.get(parse_number(number), number)
+
+    for step in extract_steps(text):
+        try:
+            expression, written = split_step(step)
+            expression = NUMBER.sub(substitute, expression)
+            value, written_value = evaluate(expression), parse_number(written)
+        except ValueError:
+            break
+        if written_value != value:
+            corrected[written_value] = _exact_operand(value)
+        steps.append(f"{expression}={_calculator_number(value)}")
+    if not steps:
+        return text
+    return chain_text(steps, split_step(steps[-1])[1])

@@ -224,7 +224,7 @@ def _arithmetic(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[
 
 def generate_problems(
     config: GeneratorConfig, target: str = "equations", exclude: Collection[str] = ()
-) -> list[dict[str, str]]:
+) -> list[dict]:
     """`config.num_examples` problems with distinct questions, deterministic for `config` and `exclude`.
 
     Args:
@@ -234,8 +234,8 @@ def generate_problems(
             a held-out set); the draws go on until `num_examples` others are found.
 
     Returns:
-        `list[dict[str, str]]`: Records with `id`, `question`, `equations`, `answer`, `target`,
-        `source` (`"generator/<task>"`) and `expression`.
+        `list[dict]`: Records with `id`, `question`, `equations`, `answer`, `target`, `source`
+        (`"generator/<task>"`), `expression` and `num_steps` (the chain's equations).
 
     Raises:
         `ValueError`: When the config cannot give that many distinct questions.
@@ -260,6 +260,7 @@ def generate_problems(
                 "target": target_text(target, steps, answer),
                 "source": f"generator/{config.task}",
                 "expression": expression,
+                "num_steps": len(steps),
             }
         )
     if len(problems) < config.num_examples:

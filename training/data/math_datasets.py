@@ -16,27 +16,61 @@ from .generator import GeneratorConfig, generate_problems, generated_dataset
 from .gsm8k import load_gsm8k
 from .mathematics_dataset import load_mathematics
 from .svamp import load_svamp
+from .word_problems import WordProblemConfig, generate_word_problems, word_problem_dataset
 
-DATASETS = ("generator", "gsm8k", "svamp", "mathematics")
+DATASETS = ("generator", "word_problems", "gsm8k", "svamp", "mathematics")
 # The split a training run evaluates on while training: GSM8K's validation problems (test.jsonl
-# is never used for model selection), the generator's held-out problems, the Mathematics Dataset's
+# is never used for model selection), the generator's validation problems, the Mathematics Dataset's
 # validation slice of train.jsonl (its interpolate and extrapolate files are test sets).
-HELD_OUT_SPLIT = {"generator": "test", "gsm8k": "validation", "mathematics": "validation"}
+HELD_OUT_SPLIT = {
+    "generator": "validation",
+    "word_problems": "validation",
+    "gsm8k": "validation",
+    "mathematics": "validation",
+}
 # The test splits evaluation reports, where they are not the one split named "test".
-TEST_SPLITS = {"mathematics": ("interpolate", "extrapolate")}
+TEST_SPLITS = {
+    "mathematics": ("interpolate", "extrapolate"),
+    # New questions of the training phrasings, held-out phrasings of the same kinds, held-out kinds.
+    "word_problems": ("test", "test_phrasings", "test_kinds"),
+}
+
+
+# Seed offsets of the generator's splits: held-out problems come from other draws of the same task.
+GENERATOR_SEED_OFFSET = {"train": 0, "test": 1, "validation": 2}
 
 
 def generator_config(data_args, split: str) -> GeneratorConfig:
-    """The generator settings of `data_args` (a `DataArguments`); held-out splits use seed + 1."""
+    """The generator settings of `data_args` (a `DataArguments`) for `split`: its own seed offset, and for
+    `test` the `test_min_ops` / `test_max_ops` range when set (longer chains than in training)."""
+    test = split == "test"
     return GeneratorConfig(
         task=data_args.generator_task,
-        min_ops=data_args.min_ops,
-        max_ops=data_args.max_ops,
+        min_ops=data_args.test_min_ops if test and data_args.test_min_ops else data_args.min_ops,
+        max_ops=data_args.test_max_ops if test and data_args.test_max_ops else data_args.max_ops,
         min_value=data_args.min_value,
         max_value=data_args.max_value,
         num_digits=data_args.num_digits,
         num_examples=data_args.num_train_examples if split == "train" else data_args.num_eval_examples,
-        seed=data_args.generator_seed + (split != "train"),
+        seed=data_args.generator_seed + GENERATOR_SEED_OFFSET[split],
+    )
+
+
+def word_problem_config(data_args, split: str) -> WordProblemConfig:
+    """The word-problem settings of `data_args` for `split` (`train`, `validation`, `test`,
+    `test_phrasings` or `test_kinds`); held-out splits draw with their own seed offset."""
+    return WordProblemConfig(
+        kinds=tuple(data_args.word_problem_kinds) or WordProblemConfig.kinds,
+        held_out_kinds=tuple(data_args.held_out_kinds),
+        split=split if split.startswith("test_") else "train",
+        min_steps=data_args.min_ops,
+        max_steps=data_args.test_max_ops
+        if split.startswith("test") and data_args.test_max_ops
+        else data_args.max_ops,
+        max_value=data_args.word_problem_max_value,
+        num_examples=data_args.num_train_examples if split == "train" else data_args.num_eval_examples,
+        seed=data_args.generator_seed
+        + GENERATOR_SEED_OFFSET[split if not split.startswith("test") else "test"],
     )
 
 
@@ -46,9 +80,8 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
     Args:
         name (`str`): `"generator"`, `"gsm8k"`, `"svamp"` (evaluation only: `"test"`) or `"mathematics"`.
         data_args (`DataArguments`): Paths, generator settings, `target` and `augment_variants`.
-        split (`str`): `"train"`, `"validation"` or `"test"` (the generator's held-out problems
-            serve both held-out names); for `"mathematics"`, `"interpolate"` or `"extrapolate"`
-            instead of `"test"`.
+        split (`str`): `"train"`, `"validation"` or `"test"`; for `"mathematics"`, `"interpolate"` or
+            `"extrapolate"` instead of `"test"`.
 
     Returns:
         `datasets.Dataset` of records (`id`, `question`, `equations`, `answer`, `target`, `source`;
@@ -60,9 +93,22 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
         config = generator_config(data_args, split)
         if split == "train":
             return generated_dataset(config, data_args.target)
-        # Held-out problems never repeat a training question.
-        train = generate_problems(generator_config(data_args, "train"))
-        return generated_dataset(config, data_args.target, exclude={problem["question"] for problem in train})
+        # Held-out problems never repeat a training question; validation repeats no test question either.
+        seen = {problem["question"] for problem in generate_problems(generator_config(data_args, "train"))}
+        if split == "validation":
+            seen |= {
+                problem["question"] for problem in generate_problems(generator_config(data_args, "test"))
+            }
+        return generated_dataset(config, data_args.target, exclude=seen)
+    if name == "word_problems":
+        config = word_problem_config(data_args, split)
+        if split == "train":
+            return word_problem_dataset(config, data_args.target)
+        # The same-distribution held-out splits never repeat a training question.
+        seen = {p["question"] for p in generate_word_problems(word_problem_config(data_args, "train"))}
+        if split == "validation":
+            seen |= {p["question"] for p in generate_word_problems(word_problem_config(data_args, "test"))}
+        return word_problem_dataset(config, data_args.target, exclude=seen)
     if name == "gsm8k":
         records = load_gsm8k(data_args.gsm8k_path, split, data_args.target)
         if split == "train" and data_args.augment_variants > 0:

@@ -6,7 +6,7 @@ from pathlib import Path
 import evaluate
 
 from .gsm8k_accuracy.gsm8k_accuracy import extract_final_answer
-from .string_exact_match import accuracy_per_group, string_exact_matches
+from .string_exact_match import string_exact_matches
 
 GSM8K_ACCURACY_PATH: str = str(Path(__file__).resolve().parent / "gsm8k_accuracy")
 
@@ -26,7 +26,6 @@ def load_gsm8k_accuracy(**kwargs) -> evaluate.EvaluationModule:
 
 __all__ = [
     "GSM8K_ACCURACY_PATH",
-    "accuracy_per_group",
     "extract_final_answer",
     "load_gsm8k_accuracy",
     "string_exact_matches",

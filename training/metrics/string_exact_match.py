@@ -26,27 +26,3 @@ def string_exact_matches(predictions: Sequence[str], references: Sequence[str]) 
         `ValueError`: When the two differ in length.
     """
     return np.array([p == r for p, r in zip(predictions, references, strict=True)], dtype=bool)
-
-
-def accuracy_per_group(matches: Sequence[bool], groups: Sequence[str]) -> dict[str, dict[str, float | int]]:
-    """The fraction of matches within each group (e.g. per Mathematics Dataset module).
-
-    Args:
-        matches (`Sequence[bool]`): Whether each example was answered right.
-        groups (`Sequence[str]`): Each example's group, as many as `matches`.
-
-    Returns:
-        `dict[str, dict]`: Per group in sorted order, `{"accuracy": float, "num_examples": int}`.
-
-    Raises:
-        `ValueError`: When the two differ in length.
-    """
-    right: dict[str, int] = {}
-    total: dict[str, int] = {}
-    for match, group in zip(matches, groups, strict=True):
-        right[group] = right.get(group, 0) + bool(match)
-        total[group] = total.get(group, 0) + 1
-    return {
-        group: {"accuracy": right[group] / count, "num_examples": count}
-        for group, count in sorted(total.items())
-    }
