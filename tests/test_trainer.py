@@ -45,6 +45,8 @@ def make_trainer(
     accumulation: int = 1,
     save_steps: int = 500,
     halt_max_steps: int = 3,
+    halt_exploration_prob: float = 0.5,
+    trainer_kwargs: dict | None = None,
     **training_args,
 ) -> TRMTrainer:
     torch.manual_seed(0)
@@ -55,7 +57,7 @@ def make_trainer(
         H_cycles=2,
         L_cycles=2,
         halt_max_steps=halt_max_steps,
-        halt_exploration_prob=0.5,
+        halt_exploration_prob=halt_exploration_prob,
         max_question_length=3,
         answer_length=3,
     )
@@ -83,6 +85,7 @@ def make_trainer(
         eval_dataset=sums_dataset(),
         data_collator=collate,
         ema_decay=0.9,
+        **(trainer_kwargs or {}),
     )
 
 
@@ -168,6 +171,7 @@ def test_training_logs_the_supervision_metrics(tmp_path: Path) -> None:
         "halting_accuracy",
         "learning_rate",
         "data_epoch",
+        "examples_seen",
     ):
         assert key in logged, key
     assert 1 <= logged["halt_steps"] <= 3
@@ -193,3 +197,49 @@ def test_training_with_a_single_supervision_step_runs(tmp_path: Path) -> None:
     trainer.train()
     assert trainer.state.global_step == 5
     assert trainer.state.log_history[0]["halt_steps"] == 1
+
+
+def answer_every_question_right(trainer: TRMTrainer) -> None:
+    """Make the model's logits point at the labels (its loss and halting logits stay its own)."""
+    forward = trainer.model.forward
+
+    def right_forward(*args, labels=None, **kwargs):
+        outputs = forward(*args, labels=labels, **kwargs)
+        outputs.logits = torch.nn.functional.one_hot(labels.clamp(min=0), outputs.logits.shape[-1]).float()
+        return outputs
+
+    trainer.model.forward = right_forward
+
+
+def test_paper_rule_holds_each_example_for_n_sup_steps_until_the_head_halts(tmp_path: Path) -> None:
+    # The halting head starts at -5, so every example runs all N_sup = 3 steps: 8 slots, 2 fills in 6 steps.
+    trainer = make_trainer(tmp_path, max_steps=6, halt_exploration_prob=0.0)
+    answer_every_question_right(trainer)
+    trainer.train()
+    assert trainer.examples_seen() == 16
+
+
+def test_supervision_warmup_caps_the_steps_per_example_from_one_to_n_sup(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path, max_steps=6, trainer_kwargs={"supervision_warmup_steps": 20})
+    caps = []
+    for step in (0, 9, 10, 19, 20, 40):
+        trainer.state.global_step = step
+        caps.append(trainer.supervision_cap(trainer.model.config))
+    assert caps == [1, 1, 2, 2, 3, 3]
+    trainer.train()  # the cap is 1 for all 6 steps: every slot takes a fresh example at every step
+    assert trainer.examples_seen() == 6 * 8
+
+
+def test_halt_on_correct_releases_an_example_once_its_answer_is_right(tmp_path: Path) -> None:
+    trainer = make_trainer(
+        tmp_path, max_steps=6, halt_exploration_prob=0.0, trainer_kwargs={"halt_on_correct": True}
+    )
+    answer_every_question_right(trainer)
+    trainer.train()
+    assert trainer.examples_seen() == 6 * 8
+    assert trainer.state.log_history[0]["halt_steps"] == 1
+
+
+def test_trainer_rejects_a_negative_supervision_warmup(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="supervision_warmup_steps"):
+        make_trainer(tmp_path, max_steps=6, trainer_kwargs={"supervision_warmup_steps": -1})
