@@ -3,8 +3,11 @@
     python examples/run_experiment.py examples/experiments/training_efficiency.yaml [--out DIR] [--seeds 0 1]
 
 An experiment file names a base `config`, the `seeds`, the `evaluate` arguments of
-`training.evaluate_model`, the `metric` to table and a `baseline` variant, and its `variants`: command-line
-overrides of the config plus, where a variant's budget is another's, one of
+`training.evaluate_model`, the `metric` to table (a key of the evaluation results; dotted for nested
+ones, e.g. `calculator.accuracy`) and optionally `extra_metrics`, a `target` (then the table also gives
+the first optimizer step at which the validation `metric`, evaluated during training, reached it) and a
+`baseline` variant, and its `variants`: command-line overrides of the config plus, where a variant's budget is
+another's, one of
 
 - `equal_examples: OTHER`: as many optimizer steps as it takes to see the examples OTHER saw (same seed);
 - `equal_time: OTHER` with `rate_from: THIRD`: as many steps as THIRD's measured steps per second fit in
@@ -33,7 +36,18 @@ sys.path.insert(0, str(REPO))
 from training.arguments import parse_arguments  # noqa: E402
 
 VARIANT_KEYS = {"overrides", "seeds", "equal_examples", "equal_time", "rate_from", "evaluate"}
-EXPERIMENT_KEYS = {"description", "config", "out", "seeds", "evaluate", "metric", "baseline", "variants"}
+EXPERIMENT_KEYS = {
+    "description",
+    "config",
+    "out",
+    "seeds",
+    "evaluate",
+    "metric",
+    "target",
+    "extra_metrics",
+    "baseline",
+    "variants",
+}
 
 
 def load_experiment(path: Path) -> dict[str, Any]:
@@ -148,11 +162,26 @@ class Experiment:
         return json.loads(results_path.read_text())
 
 
-def summarise(experiment: Experiment) -> dict[str, Any]:
-    """Per variant: parameters, budgets and the metric of every evaluation, per seed."""
-    metric = experiment.experiment["metric"]
+def steps_to_target(run_dir: Path, metric: str, target: float) -> int | None:
+    """The first optimizer step whose validation `metric` (the Trainer's evaluations) reached `target`."""
+    history = json.loads((run_dir / "trainer_state.json").read_text())["log_history"]
+    return next((e["step"] for e in history if e.get(f"eval_{metric}", -1.0) >= target), None)
+
+
+def lookup(results: dict[str, Any], path: str) -> Any:
+    """`results["calculator"]["accuracy"]` for the path `"calculator.accuracy"`; `None` where absent."""
+    for key in path.split("."):
+        if not isinstance(results, dict) or key not in results:
+            return None
+        results = results[key]
+    return results
+
+
+def summarise(experiment: Experiment, metrics: list[str]) -> dict[str, Any]:
+    """Per variant: parameters, budgets and, per evaluation, the `metrics` and the groups, per seed."""
+    spec = experiment.experiment
     table = {}
-    for variant in experiment.experiment["variants"]:
+    for variant in spec["variants"]:
         seeds = experiment.seeds_of(variant)
         runs = [experiment.evaluate(variant, seed) for seed in seeds]
         infos = [experiment.training_info(variant, seed) for seed in seeds]
@@ -161,9 +190,12 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
             name = f"{evaluation['dataset']['name']}/{evaluation['dataset']['split']}"
             results = [r["evaluations"][index]["results"] for r in runs]
             evaluations[name] = {
-                metric: [r[metric] for r in results],
                 "mean_halt_steps": [r["mean_halt_steps"] for r in results],
-                f"{metric}_per_step": [r.get(f"{metric}_per_step") for r in results],
+                **{metric: [lookup(r, metric) for r in results] for metric in metrics},
+                **{
+                    f"{metric}_per_step": [lookup(r, f"{metric}_per_step") for r in results]
+                    for metric in metrics
+                },
                 "per_group": [r.get("per_group") for r in results],
             }
         table[variant] = {
@@ -172,18 +204,37 @@ def summarise(experiment: Experiment) -> dict[str, Any]:
             "optimizer_steps": [info["train_metrics"]["global_step"] for info in infos],
             "examples_seen": [info["train_metrics"]["examples_seen"] for info in infos],
             "train_seconds": [info["train_metrics"]["train_runtime"] for info in infos],
+            "steps_to_target": [
+                steps_to_target(experiment.run_dir(variant, seed), spec["metric"], spec["target"])
+                for seed in seeds
+            ]
+            if "target" in spec
+            else None,
             "evaluations": evaluations,
         }
     return table
 
 
-def markdown(table: dict[str, Any], metric: str, baseline: str | None) -> str:
-    """The main table (one column per evaluation) and, where evaluations are grouped, one per group."""
-    names = list(next(iter(table.values()))["evaluations"])
-    header = "| variant | params | seeds | steps | examples seen | train min | "
-    header += " | ".join(f"{name} {metric} (per seed)" for name in names)
-    header += " | vs " + baseline + " | ACT steps |" if baseline else " | ACT steps |"
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+def percent(values: list[float | None]) -> str:
+    """`"54.0 % (53.0, 55.0)"`: the mean over seeds and each seed, or `"n/a"`."""
+    if any(value is None for value in values):
+        return "n/a"
+    per_seed = ", ".join(f"{100 * value:.1f}" for value in values)
+    return f"{100 * statistics.mean(values):.1f} %" + (f" ({per_seed})" if len(values) > 1 else "")
+
+
+def markdown(table: dict[str, Any], metrics: list[str], baseline: str | None, target: float | None) -> str:
+    """The main table (a column per evaluation and metric) and, where evaluations are grouped, one table
+    per evaluation with the first metric by group."""
+    first_row = next(iter(table.values()))
+    names = list(first_row["evaluations"])
+    header = ["variant", "params", "seeds", "steps", "examples seen", "train min"]
+    if target is not None:
+        header.append(f"steps to {100 * target:.0f} % validation {metrics[0]}")
+    header += [f"{name} {metric}" for name in names for metric in metrics]
+    header += [f"vs {baseline}"] if baseline else []
+    header.append("ACT steps")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for variant, row in table.items():
         cells = [
             variant,
@@ -193,38 +244,37 @@ def markdown(table: dict[str, Any], metric: str, baseline: str | None) -> str:
             f"{statistics.mean(row['examples_seen']):,.0f}",
             f"{statistics.mean(row['train_seconds']) / 60:.1f}",
         ]
-        for name in names:
-            values = row["evaluations"][name][metric]
-            per_seed = ", ".join(f"{100 * v:.1f}" for v in values)
-            cells.append(f"{100 * statistics.mean(values):.1f} % ({per_seed})")
+        if target is not None:
+            cells.append(", ".join("not reached" if s is None else str(s) for s in row["steps_to_target"]))
+        cells += [percent(row["evaluations"][name][metric]) for name in names for metric in metrics]
         if baseline:
-            first = names[0]
-            base = statistics.mean(table[baseline]["evaluations"][first][metric])
-            mean = statistics.mean(row["evaluations"][first][metric])
-            cells.append(f"{mean / base:.2f}×" if base > 0 else "n/a")
-        halt = statistics.mean(row["evaluations"][names[0]]["mean_halt_steps"])
-        cells.append(f"{halt:.2f}")
+            base = table[baseline]["evaluations"][names[0]][metrics[0]]
+            mean = row["evaluations"][names[0]][metrics[0]]
+            ratio = statistics.mean(mean) / statistics.mean(base) if None not in base + mean else 0.0
+            cells.append(f"{ratio:.2f}×" if ratio > 0 else "n/a")
+        cells.append(f"{statistics.mean(row['evaluations'][names[0]]['mean_halt_steps']):.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     for name in names:
-        grouped = {v: r["evaluations"][name]["per_group"] for v, r in table.items()}
-        groups = sorted(
-            {g for runs in grouped.values() for run_groups in runs if run_groups for g in run_groups},
-            key=lambda g: (len(g), g),
-        )
-        if not groups:
-            continue
-        lines += ["", f"{name}, {metric} by group (mean over seeds):", ""]
-        lines.append("| variant | " + " | ".join(groups) + " |")
-        lines.append("|---|" + "---|" * len(groups))
-        for variant, runs in grouped.items():
-            cells = []
-            for group in groups:
-                values = [
-                    run_groups[group][metric] for run_groups in runs if run_groups and group in run_groups
-                ]
-                cells.append(f"{100 * statistics.mean(values):.1f}" if values else "")
-            lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+        lines += group_table(table, name, metrics[0])
     return "\n".join(lines)
+
+
+def group_table(table: dict[str, Any], name: str, metric: str) -> list[str]:
+    """Lines of a table of `metric` on evaluation `name` by group (mean over seeds); none if ungrouped."""
+    grouped = {variant: row["evaluations"][name]["per_group"] for variant, row in table.items()}
+    groups = {group for runs in grouped.values() for scores in runs if scores for group in scores}
+    if not groups:
+        return []
+    ordered = sorted(groups, key=lambda group: (len(group), group))  # "2" before "10"
+    lines = ["", f"{name}, {metric} by group (mean over seeds):", ""]
+    lines += ["| variant | " + " | ".join(ordered) + " |", "|---|" + "---|" * len(ordered)]
+    for variant, runs in grouped.items():
+        cells = []
+        for group in ordered:
+            values = [lookup(scores[group], metric) for scores in runs if scores and group in scores]
+            cells.append(f"{100 * statistics.mean(values):.1f}" if values and None not in values else "")
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -249,8 +299,9 @@ def main(argv: list[str] | None = None) -> None:
             spec["baseline"] = None
     out = Path(args.out or spec.get("out") or REPO / "runs" / path.stem)
     experiment = Experiment(spec, out, args.seeds)
-    table = summarise(experiment)
-    report = markdown(table, spec["metric"], spec.get("baseline"))
+    metrics = [spec["metric"], *spec.get("extra_metrics", [])]
+    table = summarise(experiment, metrics)
+    report = markdown(table, metrics, spec.get("baseline"), spec.get("target"))
     print(report)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"experiment": spec, "variants": table}, indent=2))

@@ -243,3 +243,31 @@ def test_halt_on_correct_releases_an_example_once_its_answer_is_right(tmp_path: 
 def test_trainer_rejects_a_negative_supervision_warmup(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="supervision_warmup_steps"):
         make_trainer(tmp_path, max_steps=6, trainer_kwargs={"supervision_warmup_steps": -1})
+
+
+def test_training_stops_once_the_evaluation_reaches_the_target(tmp_path: Path) -> None:
+    trainer = make_trainer(
+        tmp_path,
+        max_steps=12,
+        eval_strategy="steps",
+        eval_steps=4,
+        metric_for_best_model="exact_match",
+        trainer_kwargs={"stop_at_metric": 0.0},
+    )
+    trainer.compute_metrics = lambda prediction: {"exact_match": 0.0}
+    trainer.train()
+    assert trainer.state.global_step == 4
+
+
+def test_early_stopping_ends_training_on_a_plateau(tmp_path: Path) -> None:
+    trainer = make_trainer(
+        tmp_path,
+        max_steps=40,
+        eval_strategy="steps",
+        eval_steps=4,
+        metric_for_best_model="exact_match",
+        trainer_kwargs={"early_stopping_patience": 2},
+    )
+    trainer.compute_metrics = lambda prediction: {"exact_match": 0.5}  # never improves after the first
+    trainer.train()
+    assert trainer.state.global_step == 12

@@ -168,6 +168,14 @@ class TRMTrainingArguments(TrainingArguments):
         },
     )
 
+    stop_at_metric: float | None = field(
+        default=None,
+        metadata={
+            "help": "Stop once an evaluation's `metric_for_best_model` reaches this value (e.g. 0.95: the "
+            "time to a target accuracy)."
+        },
+    )
+
     def trainer_kwargs(self) -> dict:
         """The `TRMTrainer` keyword arguments these arguments set (EMA, halting rule, early stopping)."""
         return {
@@ -175,6 +183,7 @@ class TRMTrainingArguments(TrainingArguments):
             "supervision_warmup_steps": self.supervision_warmup_steps,
             "halt_on_correct": self.halt_on_correct,
             "early_stopping_patience": self.early_stopping_patience,
+            "stop_at_metric": self.stop_at_metric,
         }
 
     def __post_init__(self) -> None:

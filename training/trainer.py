@@ -85,6 +85,23 @@ class _SlotStateCallback(TrainerCallback):
         )
 
 
+class _StopAtMetricCallback(TrainerCallback):
+    """Stops training once an evaluation's `metric_for_best_model` reaches `target`."""
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+
+    def on_evaluate(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics=None, **kwargs
+    ) -> None:
+        if args.metric_for_best_model is None:
+            raise ValueError("`stop_at_metric` needs `metric_for_best_model` (e.g. exact_match).")
+        name = args.metric_for_best_model
+        value = metrics.get(name if name.startswith("eval_") else f"eval_{name}")
+        if value is not None and (value >= self.target if args.greater_is_better else value <= self.target):
+            control.should_training_stop = True
+
+
 class TRMTrainer(Trainer):
     """`Trainer` for TRM models: deep supervision over persistent batch slots, ACT halting and EMA.
 
@@ -101,6 +118,8 @@ class TRMTrainer(Trainer):
         early_stopping_patience (`int`, *optional*, defaults to 0): Stop training once the evaluation's
             `metric_for_best_model` has not improved for this many evaluations (`EarlyStoppingCallback`:
             training to a plateau); 0 trains for `max_steps`.
+        stop_at_metric (`float`, *optional*): Stop training once an evaluation's `metric_for_best_model`
+            reaches this value (the time to a target accuracy).
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
             Saving, evaluation and logging go by steps: an `"epoch"` strategy is an error.
@@ -114,11 +133,14 @@ class TRMTrainer(Trainer):
         supervision_warmup_steps: int = 0,
         halt_on_correct: bool = False,
         early_stopping_patience: int = 0,
+        stop_at_metric: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         if early_stopping_patience > 0:
             self.add_callback(EarlyStoppingCallback(early_stopping_patience))
+        if stop_at_metric is not None:
+            self.add_callback(_StopAtMetricCallback(stop_at_metric))
         if supervision_warmup_steps < 0:
             raise ValueError(f"`supervision_warmup_steps` must be >= 0, got {supervision_warmup_steps}.")
         if self.train_dataset is not None and self.args.max_steps <= 0:
