@@ -58,15 +58,16 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
-from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
-from modeling_trm import TRMConfig, TRMForMathQA, TRMPreTrainedModel
+from modeling_trm import TRMConfig, TRMForMathQA, TRMForPuzzles, TRMPreTrainedModel
 from modeling_trm.configuration_trm import swiglu_width
+from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 from modeling_trm.modeling_trm import IGNORE_INDEX
 from training.arguments import parse_arguments
-from training.data.math_datasets import build_eval_dataset
-from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from training.data.math_datasets import build_eval_dataset, build_math_datasets
+from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.common import load_puzzle_dataset
 from training.evaluation import decode_answers
 from training.precision import bf16_is_faster
@@ -431,9 +432,12 @@ def load_eval_batches(
 ) -> tuple[TRMPreTrainedModel, PreTrainedTokenizerBase | None, list[dict[str, torch.Tensor]]]:
     """The saved model `settings.model`, its tokenizer (`None` for a puzzle model) and the held-out
     set in batches: the config's held-out problems, or the test rows of `settings.puzzle_dataset`."""
-    model = AutoModel.from_pretrained(settings.model).to(settings.device).eval()
+    model_class = TRMForMathQA if settings.puzzle_dataset is None else TRMForPuzzles
+    model = load_saved_model(settings.model, model_class).to(settings.device).eval()
     if settings.puzzle_dataset is not None:
-        records = load_puzzle_dataset(settings.puzzle_dataset)[0]["test"]
+        splits, metadata = load_puzzle_dataset(settings.puzzle_dataset)
+        check_model_fits(model.config, metadata, settings.model, settings.puzzle_dataset)
+        records = splits["test"]
         start, end = settings.eval_skip_examples, len(records)
         if not 0 <= start < end:
             raise ValueError(f"--eval_skip_examples {start}: the test split has {end} rows.")
@@ -443,6 +447,7 @@ def load_eval_batches(
         dataset = to_model_columns(records.select(range(start, end)))
     else:
         tokenizer = AutoTokenizer.from_pretrained(settings.model)
+        check_tokenizer_matches(tokenizer, model.config, settings.model, settings.model)
         data_args = parse_arguments(["--config", settings.config])[1]
         data_args.max_eval_samples = settings.max_eval_examples
         dataset, collator = build_eval_dataset(
@@ -455,6 +460,17 @@ def load_eval_batches(
     loader = DataLoader(dataset, batch_size=settings.eval_batch_size, collate_fn=collator)
     batches = [{key: value.to(settings.device) for key, value in batch.items()} for batch in loader]
     return model, tokenizer, batches
+
+
+def check_inputs(settings: BenchSettings) -> None:
+    """Refuse, before minutes of timing, what the inference part would refuse at its end: the config, the
+    saved model and its tokenizer, the held-out data (and without `--model`, the data to train one on)."""
+    if settings.model is not None:
+        load_eval_batches(settings)
+        return
+    model_args, data_args, _ = parse_arguments(["--config", settings.config])
+    tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name_or_path)
+    build_math_datasets(data_args, tokenizer, model_args.max_question_length, model_args.answer_length)
 
 
 def generate_pass(
@@ -788,6 +804,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--device cuda, but no CUDA device is available.")
     if args.puzzle_dataset and not args.model:
         parser.error("--puzzle_dataset needs --model, a saved TRMForPuzzles trained on that dataset.")
+    if args.puzzle_dataset and not Path(args.puzzle_dataset).is_dir():
+        parser.error(f"--puzzle_dataset {args.puzzle_dataset}: no such folder.")
     return args
 
 
@@ -796,7 +814,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.memory_probe:
         print(json.dumps(memory_probe(args.memory_probe, BenchSettings(**json.loads(args.settings)))))
         return
-    report = run_benchmark(settings_from_args(args))
+    settings = settings_from_args(args)
+    check_inputs(settings)
+    report = run_benchmark(settings)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     print(format_report(report))

@@ -5,9 +5,10 @@
 The folder (default `hub_cards/<NAME>`, relative to the working directory) gets the weights re-saved
 with `save_pretrained` (`config.json` with `auto_map`, `model.safetensors`, `generation_config.json`),
 the tokenizer, the two modeling files copied byte for byte from the installed `modeling_trm` package,
-the evaluation JSON and its plots, `training_info.json`, and the model card as `README.md`. The
-folder is then checked (card with evaluation results, weights that load completely and generate)
-and, with `--push`, uploaded with `HfApi.upload_folder` (token from `HF_TOKEN` or `hf auth login`).
+the evaluation JSON and its plots, `training_info.json`, and the model card as `README.md`. It is
+built under a temporary name beside it, checked (card with evaluation results, weights that load
+completely and generate), and only then moved into place, so a refused build leaves no folder behind;
+with `--push` it is uploaded with `HfApi.upload_folder` (token from `HF_TOKEN` or `hf auth login`).
 Arguments can also come from one JSON or YAML file: `python -m hub_cards.publish args.yaml`.
 """
 
@@ -16,16 +17,20 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from dataclasses import dataclass, field
+import tempfile
+import typing
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
+import yaml
 from huggingface_hub import HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-from safetensors import SafetensorError
-from transformers import AutoModel, AutoTokenizer, HfArgumentParser, PreTrainedModel
+from transformers import AutoTokenizer, HfArgumentParser, PreTrainedModel
 
 import modeling_trm
+from modeling_trm import TRMForMathQA
+from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 
 from .card import (
     EVAL_RESULTS_NAME,
@@ -86,6 +91,15 @@ class PublishArguments:
     private: bool = field(default=False, metadata={"help": "Create the repository as private."})
 
     def __post_init__(self) -> None:
+        # Values from an arguments file arrive as written (argparse converts the command line only).
+        for name, hint in typing.get_type_hints(type(self)).items():
+            allowed = typing.get_args(hint) or (hint,)
+            value = getattr(self, name)
+            if not isinstance(value, allowed):
+                expected = " or ".join("null" if kind is type(None) else kind.__name__ for kind in allowed)
+                raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
+        if not Path(self.model_dir).is_dir():
+            raise ValueError(f"`model_dir` {self.model_dir!r}: no such folder.")
         if self.repo_id.count("/") != 1 or not all(self.repo_id.split("/")):
             raise ValueError(f"`repo_id` must be `ORG/NAME`, got {self.repo_id!r}.")
         if self.dtype is not None and self.dtype not in DTYPES:
@@ -99,10 +113,7 @@ class PublishArguments:
 
 
 def load_model(path: str | Path, dtype: torch.dtype | str = "auto") -> PreTrainedModel:
-    """Load a TRM model through `AutoModel` and refuse anything but a complete, exact load.
-
-    `from_pretrained` only warns about missing tensors (it initializes them at random), so the
-    loading report is checked here.
+    """Load a TRM math model and refuse anything but a complete, exact load (`load_saved_model`).
 
     Args:
         path (`str | Path`): A saved model folder.
@@ -112,16 +123,13 @@ def load_model(path: str | Path, dtype: torch.dtype | str = "auto") -> PreTraine
         `PreTrainedModel`: the model, in eval mode.
     """
     try:
-        model, info = AutoModel.from_pretrained(path, dtype=dtype, output_loading_info=True)
-    except (OSError, RuntimeError, ValueError, SafetensorError) as error:
-        raise PublishError(f"The weights in {path} fail to load: {error}") from error
-    problems = {key: sorted(value) for key, value in info.items() if value}
-    if problems:
-        raise PublishError(f"The weights in {path} do not match the model: {problems}")
-    return model.eval()
+        return load_saved_model(path, TRMForMathQA, dtype).eval()
+    except (OSError, ValueError) as error:
+        raise PublishError(str(error)) from error
 
 
-def _clear_out(out: Path, overwrite: bool) -> None:
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse to replace a non-empty `out` without `overwrite`, or one holding folders."""
     if not out.exists() or not any(out.iterdir()):
         return
     if not overwrite:
@@ -129,12 +137,23 @@ def _clear_out(out: Path, overwrite: bool) -> None:
     folders = [entry.name for entry in out.iterdir() if entry.is_dir()]
     if folders:
         raise PublishError(f"{out} holds folders {folders}; a repository folder built here has none.")
-    for entry in out.iterdir():
-        entry.unlink()
+
+
+def _move_into_place(built: Path, out: Path) -> None:
+    """Replace `out` (its files, checked by `_check_out`) with the folder `built`."""
+    if out.exists():
+        for entry in out.iterdir():
+            entry.unlink()
+        out.rmdir()
+    built.rename(out)
 
 
 def build_repo_folder(args: PublishArguments) -> list[str]:
-    """Build the repository folder `args.out` from `args.model_dir`.
+    """Build the repository folder `args.out` from `args.model_dir` and check it (`check_repo_folder`).
+
+    Everything is read and checked before anything is written; the folder is built and checked under a
+    temporary name beside `args.out` and moved into place last, so that a refused or failed build leaves
+    no folder that passes for a built one.
 
     Args:
         args (`PublishArguments`): Parsed arguments.
@@ -152,42 +171,54 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
     training_info = TrainingInfo.load(model_dir / TRAINING_INFO_NAME)
     model = load_model(model_dir, DTYPES[args.dtype] if args.dtype else "auto")
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    try:
+        check_tokenizer_matches(tokenizer, model.config, args.tokenizer, args.model_dir)
+    except ValueError as error:
+        raise PublishError(str(error)) from error
     example_length = len(tokenizer(args.example_question)["input_ids"])
     if example_length > model.config.max_question_length:
         raise PublishError(
             f"The example question has {example_length} tokens, more than the model's "
             f"max_question_length={model.config.max_question_length}; pass --example-question."
         )
+    _check_out(out, args.overwrite)
 
-    _clear_out(out, args.overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    # save_pretrained copies the modeling files too; copy them from the package explicitly so the
-    # repository always runs the code this package was tested with.
-    package_dir = Path(modeling_trm.__file__).parent
-    for name in MODELING_FILES:
-        shutil.copyfile(package_dir / name, out / name)
-    plots = [name for name in PLOT_CAPTIONS if (eval_json.parent / name).is_file()]
-    for name in plots:
-        shutil.copyfile(eval_json.parent / name, out / name)
-    (out / EVAL_RESULTS_NAME).write_text(
-        json.dumps(_named_by_repo_id(eval_json, args.repo_id), indent=2) + "\n"
-    )
-    shutil.copyfile(model_dir / TRAINING_INFO_NAME, out / TRAINING_INFO_NAME)
-    card = render_model_card(
-        repo_id=args.repo_id,
-        config=model.config,
-        num_parameters=model.num_parameters(),
-        dtype=str(model.dtype).removeprefix("torch."),
-        evaluations=evaluations,
-        training_info=training_info,
-        plots=plots,
-        example_question=args.example_question,
-        limitation=args.limitation,
-    )
-    card.save(out / "README.md")
-    _refuse_machine_paths(out, {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building.", dir=out.parent))
+    try:
+        model.save_pretrained(building)
+        tokenizer.save_pretrained(building)
+        # save_pretrained copies the modeling files too; copy them from the package explicitly so the
+        # repository always runs the code this package was tested with.
+        package_dir = Path(modeling_trm.__file__).parent
+        for name in MODELING_FILES:
+            shutil.copyfile(package_dir / name, building / name)
+        plots = [name for name in PLOT_CAPTIONS if (eval_json.parent / name).is_file()]
+        for name in plots:
+            shutil.copyfile(eval_json.parent / name, building / name)
+        (building / EVAL_RESULTS_NAME).write_text(
+            json.dumps(_named_by_repo_id(eval_json, args.repo_id), indent=2) + "\n"
+        )
+        shutil.copyfile(model_dir / TRAINING_INFO_NAME, building / TRAINING_INFO_NAME)
+        card = render_model_card(
+            repo_id=args.repo_id,
+            config=model.config,
+            num_parameters=model.num_parameters(),
+            dtype=str(model.dtype).removeprefix("torch."),
+            evaluations=evaluations,
+            training_info=training_info,
+            plots=plots,
+            example_question=args.example_question,
+            limitation=args.limitation,
+        )
+        card.save(building / "README.md")
+        local_dirs = {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)}
+        _refuse_machine_paths(building, local_dirs, out)
+        check_repo_folder(building)
+        _move_into_place(building, out)
+    finally:
+        if building.exists():
+            shutil.rmtree(building)
     return sorted(path.name for path in out.iterdir())
 
 
@@ -202,12 +233,13 @@ def _named_by_repo_id(eval_json: Path, repo_id: str) -> dict:
     return {**data, "model": repo_id} if "model" in data else data
 
 
-def _refuse_machine_paths(out: Path, local_dirs: set[Path]) -> None:
-    """Refuse text files that name this machine's folders (a training command with absolute paths)."""
+def _refuse_machine_paths(folder: Path, local_dirs: set[Path], out: Path) -> None:
+    """Refuse text files in `folder` (to become `out`) that name this machine's folders (a training
+    command with absolute paths)."""
     needles = {str(path.resolve()) for path in local_dirs} - {"/"}
     leaks = [
         f"{path.name} names {needle}"
-        for path in sorted(out.iterdir())
+        for path in sorted(folder.iterdir())
         if path.suffix in TEXT_SUFFIXES
         for needle in sorted(needles)
         if needle in path.read_text()
@@ -303,12 +335,31 @@ def parse_arguments(argv: list[str] | None = None) -> PublishArguments:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = HfArgumentParser(PublishArguments)
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        (args,) = parser.parse_json_file(argv[0])
-    elif len(argv) == 1 and argv[0].endswith((".yaml", ".yml")):
-        (args,) = parser.parse_yaml_file(argv[0])
-    else:
-        (args,) = parser.parse_args_into_dataclasses(args=argv)
+    if len(argv) == 1 and argv[0].endswith((".json", ".yaml", ".yml")):
+        return _parse_arguments_file(parser, Path(argv[0]))
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    return args
+
+
+def _parse_arguments_file(parser: HfArgumentParser, path: Path) -> PublishArguments:
+    """`PublishArguments` from a JSON or YAML mapping; every error names the file (and the key)."""
+    try:
+        text = path.read_text()
+        values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as error:
+        raise ValueError(f"{path}: not valid {path.suffix.lstrip('.').upper()} ({error})") from error
+    if not isinstance(values, dict):
+        raise ValueError(
+            f"{path}: expected a mapping of argument names to values, not {type(values).__name__}."
+        )
+    known = [item.name for item in fields(PublishArguments)]
+    unknown = [name for name in values if name not in known]
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {unknown}; the arguments are {known}.")
+    try:
+        (args,) = parser.parse_dict(values)
+    except (TypeError, ValueError) as error:  # TypeError: a required argument is missing
+        raise ValueError(f"{path}: {error}") from error
     return args
 
 
@@ -324,9 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_arguments(argv)
         files = build_repo_folder(args)
-        check_repo_folder(args.out)
         url = push_repo_folder(args.out, args.repo_id, args.private) if args.push else None
-    except (PublishError, ValueError) as error:
+    except (PublishError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"Built {args.out} for {args.repo_id}: {', '.join(files)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +132,10 @@ class DataArguments:
             raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
         if self.dataset == "mathematics" and self.target != "final":
             raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
+        for name in ("num_train_examples", "num_eval_examples", "max_eval_samples"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"`{name}` must be at least 1 (a data set needs an example), got {value}.")
 
 
 @dataclass
@@ -193,16 +199,52 @@ class TRMTrainingArguments(TrainingArguments):
         super().__post_init__()
 
 
-def yaml_to_argv(path: str) -> list[str]:
-    """Turn a YAML mapping of argument names to values into command-line arguments."""
+def _option_actions(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """Every option of `parser` by name without dashes (`hidden_size`, `hidden-size`), to its action."""
+    # argparse has no public lookup of an option's action; `_actions` has been there since Python 2.7.
+    return {option.lstrip("-"): action for action in parser._actions for option in action.option_strings}
+
+
+def _check_config_value(path: str, name: str, value: object, action: argparse.Action) -> None:
+    """Raise a `ValueError` naming `path` and `name` unless `value` is what the option `action` takes."""
+    items = value if isinstance(value, list) else [value]
+    if action.nargs == 0:
+        raise ValueError(f"{path}: `{name}` is a command-line switch without a value; set its field instead.")
+    if isinstance(value, list) and action.nargs not in ("+", "*"):
+        raise ValueError(f"{path}: `{name}` takes one value, got {value!r}.")
+    if not items and action.nargs == "+":
+        raise ValueError(f"{path}: `{name}` takes a list of at least one value, got an empty list.")
+    for item in items:
+        try:
+            converted = action.type(str(item)) if action.type is not None else str(item)
+        except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
+            expected = getattr(action.type, "__name__", "value")
+            raise ValueError(f"{path}: `{name}`: {item!r} is not a valid {expected} ({error}).") from error
+        if action.choices is not None and converted not in action.choices:
+            raise ValueError(f"{path}: `{name}` must be one of {list(action.choices)}, got {item!r}.")
+
+
+def yaml_to_argv(path: str, parser: argparse.ArgumentParser) -> list[str]:
+    """Turn a YAML mapping of argument names to values into command-line arguments of `parser`.
+
+    Raises:
+        `ValueError`: Naming the file and the key, for a key that is no argument of `parser` or a value
+            that argument cannot take (checked here, since argparse's own error would not name the file).
+    """
     with open(path) as handle:
         values = yaml.safe_load(handle) or {}
     if not isinstance(values, dict):
         raise ValueError(
             f"{path}: expected a mapping of argument names to values, got {type(values).__name__}."
         )
+    actions = _option_actions(parser)
     argv = []
     for name, value in values.items():
+        if name not in actions:
+            close = difflib.get_close_matches(str(name), actions, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else "."
+            raise ValueError(f"{path}: unknown key `{name}`: no argument has that name{hint}")
+        _check_config_value(path, name, value, actions[name])
         items = value if isinstance(value, list) else [value]
         argv += [f"--{name}", *(str(item) for item in items)]
     return argv
@@ -212,12 +254,13 @@ def parse_with_config(dataclass_types: tuple[type, ...], argv: list[str] | None 
     """Parse `--config FILE.yaml` (optional) and the command line into `dataclass_types`; the
     command line wins."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = HfArgumentParser(dataclass_types)
     if "--config" in argv:
         at = argv.index("--config")
         if at + 1 >= len(argv):
             raise ValueError("--config needs a YAML file path.")
-        argv = yaml_to_argv(argv[at + 1]) + argv[:at] + argv[at + 2 :]
-    return HfArgumentParser(dataclass_types).parse_args_into_dataclasses(args=argv)
+        argv = yaml_to_argv(argv[at + 1], parser) + argv[:at] + argv[at + 2 :]
+    return parser.parse_args_into_dataclasses(args=argv)
 
 
 def parse_arguments(

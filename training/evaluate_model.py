@@ -27,9 +27,11 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from torch.utils.data import DataLoader
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
+from modeling_trm import TRMForMathQA
+from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 from training.arguments import parse_arguments
 from training.data.math_datasets import TEST_SPLITS, build_eval_dataset
 from training.evaluation import add_inference_arguments, evaluate_math_model
@@ -65,10 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.max_examples is not None:
         data_args.max_eval_samples = args.max_examples
     device = PartialState().device
-    model = AutoModel.from_pretrained(args.model).to(device).eval()
+    model = load_saved_model(args.model, TRMForMathQA).to(device).eval()
     if args.halt_threshold is not None:
         model.config.halt_threshold = args.halt_threshold
     tokenizer = AutoTokenizer.from_pretrained(args.model)
+    check_tokenizer_matches(tokenizer, model.config, args.model, args.model)
     num_parameters = sum(p.numel() for p in model.parameters())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -101,12 +104,6 @@ def main(argv: list[str] | None = None) -> None:
             {"dataset": {"name": name, "split": split}, "num_parameters": num_parameters, "results": results}
         )
 
-    (out / "eval_results.json").write_text(
-        json.dumps(
-            {"model": args.model, "halt_threshold": model.config.halt_threshold, "evaluations": evaluations},
-            indent=2,
-        )
-    )
     plot_refinement_curve(evaluations[0]["results"], out / "refinement_curve.png")
     plot_halting_histogram(evaluations[0]["results"], out / "halting_histogram.png")
     trainer_state = Path(args.model) / "trainer_state.json"
@@ -114,6 +111,13 @@ def main(argv: list[str] | None = None) -> None:
         plot_training_curves(
             json.loads(trainer_state.read_text())["log_history"], out / "training_curves.png"
         )
+    # Written last: a run that fails on the way leaves no results that look complete.
+    (out / "eval_results.json").write_text(
+        json.dumps(
+            {"model": args.model, "halt_threshold": model.config.halt_threshold, "evaluations": evaluations},
+            indent=2,
+        )
+    )
     headline = ("accuracy", "string_exact_match")
     summary = {
         f"{e['dataset']['name']}/{e['dataset']['split']}": {key: e["results"][key] for key in headline}

@@ -23,10 +23,11 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from torch.utils.data import DataLoader
-from transformers import AutoModel
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
-from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from modeling_trm import TRMForPuzzles
+from modeling_trm.loading import load_saved_model
+from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.arc import TEST_TASKS_FILE
 from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
 from training.data.puzzles.common import load_puzzle_dataset
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="Folder for the JSON and the plots.")
     args = parser.parse_args(argv)
 
-    splits, _ = load_puzzle_dataset(args.dataset_dir)
+    splits, metadata = load_puzzle_dataset(args.dataset_dir)
     if args.split not in splits:
         raise ValueError(f"{args.dataset_dir} has no split {args.split!r}; it has {sorted(splits)}.")
     records = splits[args.split]
@@ -136,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         records = records.select(range(args.skip_examples, end))
     dataset = to_model_columns(records)
     device = PartialState().device
-    model = AutoModel.from_pretrained(args.model).to(device).eval()
+    model = load_saved_model(args.model, TRMForPuzzles).to(device).eval()
+    check_model_fits(model.config, metadata, args.model, args.dataset_dir)
     if args.halt_threshold is not None:
         model.config.halt_threshold = args.halt_threshold
     loader = DataLoader(dataset, batch_size=args.batch_size, collate_fn=collate_puzzles)
@@ -160,9 +162,10 @@ def main(argv: list[str] | None = None) -> None:
         "num_parameters": sum(p.numel() for p in model.parameters()),
         "results": results,
     }
-    (out / "eval_results.json").write_text(json.dumps(report, indent=2))
     plot_refinement_curve(results, out / "refinement_curve.png")
     plot_halting_histogram(results, out / "halting_histogram.png")
+    # Written last: a run that fails on the way leaves no results that look complete.
+    (out / "eval_results.json").write_text(json.dumps(report, indent=2))
     print(summary(results))
 
 

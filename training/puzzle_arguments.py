@@ -36,6 +36,10 @@ class PuzzleDataArguments:
         metadata={"help": "Evaluate with ACT halting; false runs all N_sup steps (the paper's protocol)."},
     )
 
+    def __post_init__(self) -> None:
+        if self.max_eval_samples is not None and self.max_eval_samples < 1:
+            raise ValueError(f"`max_eval_samples` must be at least 1, got {self.max_eval_samples}.")
+
 
 def parse_puzzle_arguments(
     argv: list[str] | None = None,

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import sys
 
-from transformers import AutoModel, AutoTokenizer, set_seed
+from transformers import AutoTokenizer, set_seed
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMConfig, TRMForMathQA
+from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 from training.arguments import ModelArguments, parse_arguments
 from training.data.math_datasets import build_math_datasets
 from training.evaluation import AnswerScorer
@@ -26,9 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 def build_model(model_args: ModelArguments, tokenizer) -> TRMForMathQA:
-    """A saved model, or a fresh one whose vocabulary and special ids come from the tokenizer."""
+    """A saved model (checked against the tokenizer), or a fresh one whose vocabulary and special ids come
+    from the tokenizer."""
     if model_args.model_name_or_path is not None:
-        return AutoModel.from_pretrained(model_args.model_name_or_path)
+        model = load_saved_model(model_args.model_name_or_path, TRMForMathQA)
+        check_tokenizer_matches(
+            tokenizer, model.config, model_args.tokenizer_name_or_path, model_args.model_name_or_path
+        )
+        return model
     config = TRMConfig(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,

@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import sys
 
-from transformers import AutoModel, set_seed
+from transformers import set_seed
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
-from training.data.puzzle_batches import collate_puzzles, to_model_columns
+from modeling_trm.loading import load_saved_model
+from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles import PuzzleMetadata, load_puzzle_dataset
 from training.grid_metrics import grid_accuracy
 from training.puzzle_arguments import PuzzleModelArguments, parse_puzzle_arguments
@@ -27,17 +28,13 @@ from training.trainer import TRMTrainer
 logger = logging.getLogger(__name__)
 
 
-def build_puzzle_model(model_args: PuzzleModelArguments, metadata: PuzzleMetadata) -> TRMForPuzzles:
+def build_puzzle_model(
+    model_args: PuzzleModelArguments, metadata: PuzzleMetadata, dataset_dir: str
+) -> TRMForPuzzles:
     """A saved model (checked against the dataset), or a fresh one sized from the dataset's metadata."""
     if model_args.model_name_or_path is not None:
-        model = AutoModel.from_pretrained(model_args.model_name_or_path)
-        config = model.config
-        if (config.seq_len, config.vocab_size) != (metadata.seq_len, metadata.vocab_size):
-            raise ValueError(
-                f"{model_args.model_name_or_path} has seq_len={config.seq_len}, "
-                f"vocab_size={config.vocab_size}; the dataset has seq_len={metadata.seq_len}, "
-                f"vocab_size={metadata.vocab_size}."
-            )
+        model = load_saved_model(model_args.model_name_or_path, TRMForPuzzles)
+        check_model_fits(model.config, metadata, model_args.model_name_or_path, dataset_dir)
         return model
     config = TRMPuzzleConfig(
         seq_len=metadata.seq_len,
@@ -57,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
 
     set_seed(training_args.seed)
     splits, metadata = load_puzzle_dataset(data_args.dataset_dir)
-    model = build_puzzle_model(model_args, metadata)
+    model = build_puzzle_model(model_args, metadata, data_args.dataset_dir)
     train_dataset = to_model_columns(splits["train"])
     eval_dataset = to_model_columns(splits["test"])
     if data_args.max_eval_samples is not None:

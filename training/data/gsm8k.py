@@ -64,6 +64,9 @@ def _read_jsonl(path: Path, skip_invalid: bool) -> datasets.Dataset:
                 errors.append(str(error))
                 continue
             valid_rows.append({"question": row["question"], "answer": row["answer"], "line": line})
+    if not valid_rows:
+        invalid = f" ({len(errors)} invalid; first: {errors[0]})" if errors else ""
+        raise ValueError(f"{path}: no rows{invalid}")
     if not errors:
         dataset = datasets.load_dataset("json", data_files=str(path), split="train")
         return dataset.select_columns(["question", "answer"]).add_column("line", list(range(len(dataset))))
@@ -74,7 +77,10 @@ def _read_jsonl(path: Path, skip_invalid: bool) -> datasets.Dataset:
 
 def _read_hub(repo_id: str, split: str, skip_invalid: bool) -> datasets.Dataset:
     """Load a GSM8K split from the Hub (`openai/gsm8k`), checking rows as for local files."""
-    dataset = datasets.load_dataset(repo_id, HUB_CONFIG, split=split)
+    try:
+        dataset = datasets.load_dataset(repo_id, HUB_CONFIG, split=split)
+    except OSError as error:  # also datasets' not-found and connection errors
+        raise ValueError(f"{repo_id}: no GSM8K folder here, and no Hub dataset loads ({error})") from error
     dataset = dataset.select_columns(["question", "answer"]).add_column("line", list(range(len(dataset))))
     invalid = []
     for row in dataset:

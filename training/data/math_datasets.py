@@ -6,7 +6,11 @@ modules (`gsm8k`, `augment`, `generator`, `svamp`, `filtering`, `collator`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import datasets
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 from transformers import PreTrainedTokenizerBase
 
 from .augment import augment_numbers
@@ -34,10 +38,35 @@ TEST_SPLITS = {
     # New questions of the training phrasings, held-out phrasings of the same kinds, held-out kinds.
     "word_problems": ("test", "test_phrasings", "test_kinds"),
 }
+# The `DataArguments` field naming each stored data set's folder.
+PATH_ARGUMENTS = {"gsm8k": "gsm8k_path", "svamp": "svamp_path", "mathematics": "mathematics_path"}
 
 
 # Seed offsets of the generator's splits: held-out problems come from other draws of the same task.
 GENERATOR_SEED_OFFSET = {"train": 0, "test": 1, "validation": 2}
+
+
+def _is_hub_id(path: str) -> bool:
+    """Whether `path` can name a Hub repository (`org/name`); local paths such as `../data/x` cannot."""
+    try:
+        validate_repo_id(path)
+    except HFValidationError:
+        return False
+    return True
+
+
+def data_path(name: str, data_args) -> str:
+    """The folder that `data_args` gives for the stored data set `name` (`PATH_ARGUMENTS`), checked to exist;
+    for GSM8K a Hub id (`openai/gsm8k`) is also accepted.
+
+    Raises:
+        `FileNotFoundError`: Naming the argument and the path, when the folder does not exist.
+    """
+    argument = PATH_ARGUMENTS[name]
+    path = getattr(data_args, argument)
+    if Path(path).is_dir() or (name == "gsm8k" and _is_hub_id(path)):
+        return path
+    raise FileNotFoundError(f"`{argument}` {path!r}: no such folder; the {name} data set is read from it.")
 
 
 def generator_config(data_args, split: str) -> GeneratorConfig:
@@ -110,10 +139,11 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
             seen |= {p["question"] for p in generate_word_problems(word_problem_config(data_args, "test"))}
         return word_problem_dataset(config, data_args.target, exclude=seen)
     if name == "gsm8k":
-        records = load_gsm8k(data_args.gsm8k_path, split, data_args.target)
+        path = data_path(name, data_args)
+        records = load_gsm8k(path, split, data_args.target)
         if split == "train" and data_args.augment_variants > 0:
-            held_out = [*load_gsm8k(data_args.gsm8k_path, "validation")["question"]]
-            held_out += load_gsm8k(data_args.gsm8k_path, "test")["question"]
+            held_out = [*load_gsm8k(path, "validation")["question"]]
+            held_out += load_gsm8k(path, "test")["question"]
             variants = augment_numbers(
                 records,
                 data_args.augment_variants,
@@ -126,12 +156,12 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
     if name == "svamp":
         if split != "test":
             raise ValueError(f"SVAMP is for evaluation only (split 'test'), got {split!r}.")
-        return load_svamp(data_args.svamp_path, data_args.target)
+        return load_svamp(data_path(name, data_args), data_args.target)
     if name == "mathematics":
         # Held-out splits are cut here, evenly per module (the files are ordered by module), so the
         # first-N cut of `tokenized_split` finds nothing left to cut.
         return load_mathematics(
-            data_args.mathematics_path,
+            data_path(name, data_args),
             split,
             data_args.target,
             modules=data_args.mathematics_modules,
@@ -148,8 +178,14 @@ def tokenized_split(
     max_question_length: int,
     answer_length: int,
 ) -> datasets.Dataset:
-    """`load_records` (held-out splits cut to `data_args.max_eval_samples`), tokenised and length-filtered."""
+    """`load_records` (held-out splits cut to `data_args.max_eval_samples`), tokenised and length-filtered.
+
+    Raises:
+        `ValueError`: Naming the data set and split, when it has no records or none fits the lengths.
+    """
     records = load_records(name, data_args, split)
+    if len(records) == 0:
+        raise ValueError(f"{name}/{split}: the data set has no records.")
     if split != "train" and data_args.max_eval_samples is not None:
         records = records.select(range(min(data_args.max_eval_samples, len(records))))
     return filter_by_length(

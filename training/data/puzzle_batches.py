@@ -7,6 +7,9 @@ from typing import Any
 
 import torch
 from datasets import Dataset
+from transformers import PretrainedConfig
+
+from .puzzles.common import PuzzleMetadata
 
 MODEL_COLUMNS = {"inputs": "input_ids", "labels": "labels", "puzzle_identifier": "puzzle_identifiers"}
 
@@ -16,6 +19,27 @@ def to_model_columns(split: Dataset) -> Dataset:
     return split.select_columns(list(MODEL_COLUMNS)).rename_columns(
         {old: new for old, new in MODEL_COLUMNS.items() if old != new}
     )
+
+
+def check_model_fits(
+    config: PretrainedConfig, metadata: PuzzleMetadata, model_source: str, dataset_source: str
+) -> None:
+    """Refuse a puzzle model config that cannot read a dataset's rows: another grid size or vocabulary, or
+    a puzzle-embedding table without a row for every puzzle identifier.
+
+    Raises:
+        `ValueError`: Naming the model, the dataset and the mismatching fields with both values.
+    """
+    names = ("seq_len", "vocab_size")
+    mismatched = [name for name in names if getattr(config, name) != getattr(metadata, name)]
+    if config.puzzle_emb_len and config.num_puzzle_identifiers < metadata.num_puzzle_identifiers:
+        mismatched.append("num_puzzle_identifiers")
+    if mismatched:
+        fields = ", ".join(
+            f"{name}={getattr(config, name)} (the dataset's: {getattr(metadata, name)})"
+            for name in mismatched
+        )
+        raise ValueError(f"The model {model_source} does not fit the dataset {dataset_source}: {fields}.")
 
 
 def collate_puzzles(rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:

@@ -77,6 +77,8 @@ def load_svamp(path: str | Path = DEFAULT_SVAMP_PATH, target: str = "equations")
         raise ValueError(f"{file}:{error.lineno}: malformed JSON ({error.msg})") from error
     if not isinstance(items, list):
         raise ValueError(f"{file}: expected a JSON array, got {type(items).__name__}")
+    if not items:
+        raise ValueError(f"{file}: no items")
     records, without_chain = [], []
     for number, item in enumerate(items):
         where = f"{file}: item {number}"

@@ -146,11 +146,27 @@ def load_puzzle_dataset(directory: str | Path) -> tuple[DatasetDict, PuzzleMetad
 
     Returns:
         `tuple[DatasetDict, PuzzleMetadata]`: the splits and the metadata.
+
+    Raises:
+        `FileNotFoundError`: When the folder or its `metadata.json` does not exist.
+        `ValueError`: When the folder holds no splits, or a split has no rows.
     """
+    if not Path(directory).is_dir():
+        raise FileNotFoundError(
+            f"{directory}: no such puzzle dataset folder (`python -m training.data.puzzles.build` makes one)."
+        )
+    metadata = PuzzleMetadata.load(directory)
+    # Checked before loading: `datasets` saves a split of no rows without data files and cannot load it back.
+    empty = sorted(split for split, count in metadata.num_examples.items() if count == 0)
+    if empty:
+        raise ValueError(f"{Path(directory) / METADATA_FILE}: the puzzle dataset has no rows in {empty}.")
     splits = load_from_disk(str(directory))
     if not isinstance(splits, DatasetDict):
         raise ValueError(f"{directory}: expected a DatasetDict of splits, found a single Dataset")
-    return splits, PuzzleMetadata.load(directory)
+    empty = sorted(name for name, split in splits.items() if len(split) == 0)
+    if empty:
+        raise ValueError(f"{directory}: the puzzle dataset has no rows in {empty}.")
+    return splits, metadata
 
 
 def make_split(
