@@ -50,6 +50,14 @@ EXPERIMENT_KEYS = {
 }
 
 
+def flatten(items: list) -> list[str]:
+    """Command-line items as strings, nested lists (shared YAML anchors) spliced in place."""
+    flat = []
+    for item in items:
+        flat += flatten(item) if isinstance(item, list) else [str(item)]
+    return flat
+
+
 def load_experiment(path: Path) -> dict[str, Any]:
     """Read and check an experiment file (unknown keys and dangling references are errors naming them)."""
     experiment = yaml.safe_load(path.read_text())
@@ -64,6 +72,9 @@ def load_experiment(path: Path) -> dict[str, Any]:
     variants = experiment["variants"]
     for name, spec in variants.items():
         spec = variants[name] = spec or {}
+        for key in ("overrides", "evaluate"):
+            if key in spec:
+                spec[key] = flatten(spec[key])
         unknown = set(spec) - VARIANT_KEYS
         if unknown:
             raise ValueError(f"{path}: variant `{name}` has unknown keys {sorted(unknown)}.")
@@ -132,7 +143,7 @@ class Experiment:
                 str(seed),
                 "--disable_tqdm",
                 "true",
-                *[str(item) for item in spec.get("overrides", [])],
+                *spec.get("overrides", []),
                 *self.budget_overrides(variant, seed),
             ]
         )
@@ -155,8 +166,8 @@ class Experiment:
                     self.experiment["config"],
                     "--out",
                     str(run_dir / "eval"),
-                    *[str(item) for item in self.experiment.get("evaluate", [])],
-                    *[str(item) for item in spec.get("evaluate", [])],
+                    *flatten(self.experiment.get("evaluate", [])),
+                    *spec.get("evaluate", []),
                 ]
             )
         return json.loads(results_path.read_text())

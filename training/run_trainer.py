@@ -85,7 +85,11 @@ def train_and_evaluate(
             check_resumable(training_args.resume_from_checkpoint, trainer.model.config)
         train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
         trainer.save_model()
-        metrics = {**train_result.metrics, "examples_seen": trainer.examples_seen()}
+        metrics = {
+            **train_result.metrics,
+            "global_step": train_result.global_step,
+            "examples_seen": trainer.examples_seen(),
+        }
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)
         trainer.save_state()

@@ -277,7 +277,10 @@ class TRMTrainer(Trainer):
 
     def _collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
         """The training examples `indices`, collated, on this process's device."""
-        rows = self.data_collator([self.train_dataset[i] for i in indices])
+        # One batched read where the dataset offers it (`datasets.Dataset` does): row by row costs
+        # more than the tiny models' forward pass.
+        fetch = getattr(self.train_dataset, "__getitems__", None)
+        rows = self.data_collator(fetch(indices) if fetch else [self.train_dataset[i] for i in indices])
         device = self.args.device
         return {name: value.to(device) for name, value in rows.items() if isinstance(value, torch.Tensor)}
 
