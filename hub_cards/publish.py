@@ -4,7 +4,8 @@
 
 The folder (default `hub_cards/<NAME>`, relative to the working directory) gets the weights re-saved
 with `save_pretrained` (`config.json` with `auto_map`, `model.safetensors`, `generation_config.json`),
-the tokenizer, the two modeling files copied byte for byte from the installed `modeling_trm` package,
+the tokenizer, the modeling, pipeline and calculator files copied byte for byte from the installed
+`modeling_trm` package (config.json maps them: `auto_map`, `custom_pipelines`),
 the evaluation JSON and its plots, `training_info.json`, and the model card as `README.md`. It is
 built under a temporary name beside it, checked (card with evaluation results, weights that load
 completely and generate), and only then moved into place, so a refused build leaves no folder behind;
@@ -29,7 +30,7 @@ from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 from transformers import AutoTokenizer, HfArgumentParser, PreTrainedModel
 
 import modeling_trm
-from modeling_trm import TRMForMathQA
+from modeling_trm import MATH_QA_TASK, TRMForMathQA, TRMMathQAPipeline
 from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 
 from .card import (
@@ -42,7 +43,8 @@ from .card import (
     render_model_card,
 )
 
-MODELING_FILES = ("configuration_trm.py", "modeling_trm.py")
+MODELING_FILES = ("configuration_trm.py", "modeling_trm.py", "pipeline_trm.py", "calculator.py")
+CUSTOM_PIPELINES = {MATH_QA_TASK: {"impl": "pipeline_trm.TRMMathQAPipeline", "pt": ["AutoModel"]}}
 AUTO_MAP = {"AutoConfig": "configuration_trm.TRMConfig", "AutoModel": "modeling_trm.TRMForMathQA"}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 TEXT_SUFFIXES = (".json", ".md", ".py", ".txt", ".jinja")
@@ -186,8 +188,9 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building.", dir=out.parent))
     try:
-        model.save_pretrained(building)
-        tokenizer.save_pretrained(building)
+        # Saving the pipeline saves the model and tokenizer, writes `custom_pipelines` into config.json
+        # and copies the pipeline's code, so that `pipeline(model=repo, trust_remote_code=True)` works.
+        TRMMathQAPipeline(model=model, tokenizer=tokenizer).save_pretrained(building)
         # save_pretrained copies the modeling files too; copy them from the package explicitly so the
         # repository always runs the code this package was tested with.
         package_dir = Path(modeling_trm.__file__).parent
@@ -271,9 +274,15 @@ def check_repo_folder(folder: str | Path) -> None:
         raise PublishError(f"The card {readme} has invalid metadata: {error}") from error
     if not card.data.eval_results:
         raise PublishError(f"The card {readme} has no evaluation results (model-index); refusing to publish.")
-    auto_map = json.loads((folder / "config.json").read_text()).get("auto_map", {})
+    config = json.loads((folder / "config.json").read_text())
+    auto_map = config.get("auto_map", {})
     if any(auto_map.get(key) != value for key, value in AUTO_MAP.items()):
         raise PublishError(f"{folder / 'config.json'} has auto_map {auto_map}, expected {AUTO_MAP}.")
+    if config.get("custom_pipelines") != CUSTOM_PIPELINES:
+        raise PublishError(
+            f"{folder / 'config.json'} has custom_pipelines {config.get('custom_pipelines')}, "
+            f"expected {CUSTOM_PIPELINES}."
+        )
     package_dir = Path(modeling_trm.__file__).parent
     for name in MODELING_FILES:
         if (folder / name).read_bytes() != (package_dir / name).read_bytes():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.data.equations import execute_chain
+from modeling_trm.calculator import execute_chain
 from training.metrics import load_gsm8k_accuracy
 
 

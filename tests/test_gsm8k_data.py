@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from training.data.equations import (
-    check_chain,
-    evaluate,
-    extract_steps,
-    format_number,
-    split_target,
-    target_text,
-)
+from modeling_trm.calculator import evaluate, extract_steps, format_number
+from training.data.equations import check_chain, split_target, target_text
 from training.data.gsm8k import load_gsm8k
 from training.data.svamp import equation_steps, load_svamp
 

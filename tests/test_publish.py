@@ -65,9 +65,9 @@ _LOAD_WITHOUT_PACKAGE = textwrap.dedent(
     sys.meta_path.insert(0, Block())
     import torch
     from hub_server import loopback_only
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer, pipeline
 
-    answers = {}
+    answers, solved = {}, {}
     with loopback_only():
         tokenizer = AutoTokenizer.from_pretrained(repo_id)
         for source in (repo_id, folder):
@@ -75,10 +75,14 @@ _LOAD_WITHOUT_PACKAGE = textwrap.dedent(
             assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
             inputs = tokenizer(json.loads(questions), padding=True, return_tensors="pt")
             answers[source] = model.generate(inputs["input_ids"], attention_mask=inputs["attention_mask"])
+            solver = pipeline(model=source, trust_remote_code=True)
+            assert type(solver).__name__ == "TRMMathQAPipeline", type(solver)
+            solved[source] = solver(json.loads(questions), return_steps=True)
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             exec(open(example).read(), {})
-    torch.save({"input_ids": inputs["input_ids"], "answers": answers, "printed": printed.getvalue()}, out)
+    saved = {"input_ids": inputs["input_ids"], "answers": answers, "solved": solved}
+    torch.save({**saved, "printed": printed.getvalue()}, out)
     """
 )
 
@@ -199,6 +203,16 @@ def test_pushed_repo_loads_through_the_loopback_hub_without_the_package(
     expected = _local_answers(published, loaded["input_ids"])
     assert torch.equal(loaded["answers"][REPO_ID], expected)
     assert torch.equal(loaded["answers"][str(published)], expected)
+    # The repository's own pipeline answers like the model: the text of the answer slots up to eos.
+    tokenizer = AutoTokenizer.from_pretrained(published)
+    for source in (REPO_ID, str(published)):
+        for row, solved in zip(expected, loaded["solved"][source], strict=True):
+            ids = row.tolist()
+            text = tokenizer.decode(
+                ids[: ids.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in ids else ids
+            )
+            assert solved["text"] == text.strip() and solved["answer"] == text.strip()
+            assert 1 <= solved["num_steps"] <= 3 and len(solved["steps"]) == 3  # N_sup = 3
     assert "step 1: " in loaded["printed"] and "halted after " in loaded["printed"]
 
     # One commit holding exactly the folder, pushed and then downloaded on 127.0.0.1.

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from .data.equations import ANSWER_SEPARATOR, execute_chain
+from modeling_trm.calculator import ANSWER_SEPARATOR, execute_chain
+
 from .metrics import load_gsm8k_accuracy, string_exact_matches
 
 IGNORE_INDEX = -100

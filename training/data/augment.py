@@ -23,17 +23,9 @@ from fractions import Fraction
 import datasets
 from transformers.utils import logging
 
-from .equations import (
-    NUMBER,
-    check_chain,
-    decimal_places,
-    evaluate,
-    format_number,
-    parse_number,
-    split_step,
-    split_target,
-    target_text,
-)
+from modeling_trm.calculator import NUMBER, decimal_places, evaluate, format_number, parse_number, split_step
+
+from .equations import check_chain, split_target, target_text
 
 logger = logging.get_logger(__name__)
 

@@ -19,7 +19,9 @@ from typing import Any
 import datasets
 from transformers.utils import logging
 
-from .equations import ANSWER_SEPARATOR, chain_text, extract_steps, parse_number, target_text
+from modeling_trm.calculator import ANSWER_SEPARATOR, chain_text, extract_steps, parse_number
+
+from .equations import target_text
 
 logger = logging.get_logger(__name__)
 

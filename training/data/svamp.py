@@ -17,7 +17,9 @@ from pathlib import Path
 import datasets
 from transformers.utils import logging
 
-from .equations import evaluate, format_number, target_text
+from modeling_trm.calculator import evaluate, format_number
+
+from .equations import target_text
 
 DEFAULT_SVAMP_PATH = "../shared/data/svamp"
 SVAMP_FILE = "SVAMP.json"

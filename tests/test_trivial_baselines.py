@@ -1,0 +1,42 @@
+"""The trivial baselines command: answers from the question alone, scored by the GSM8K metric."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from training.metrics.trivial_baselines import baseline_answers, main, question_numbers, score_baselines
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_data = pytest.mark.skipif(not (DATA / "gsm8k").is_dir(), reason=f"no data in {DATA}")
+
+
+def test_question_numbers_read_digits_with_separators_and_decimals() -> None:
+    found = question_numbers("Sam buys 1,200 pens at $3.50 each and 2 more; half of them are red.")
+    assert found == [Decimal(1200), Decimal("3.50"), Decimal(2)]
+
+
+def test_each_baseline_answers_from_the_question_alone() -> None:
+    answers = baseline_answers(["Ann has 3 apples and buys 4 more.", "No digits here."], constant="4")
+    assert list(answers.values()) == [["4", "4"], ["4", ""], ["12", ""], ["7", ""]]
+
+
+def test_scores_count_a_missing_answer_as_wrong() -> None:
+    scores = score_baselines(["Ann has 3 apples and buys 4 more.", "No digits here."], ["7", "4"], "4")
+    assert list(scores.values()) == [0.5, 0.0, 0.0, 0.5, 0.0]
+
+
+@needs_data
+def test_command_reproduces_the_gsm8k_test_baselines(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "baselines.json"
+    main(["--gsm8k_path", str(DATA / "gsm8k"), "--svamp_path", str(DATA / "svamp"), "--json", str(out)])
+    results = json.loads(out.read_text())
+    assert results["most_common_training_answer"] == "4"
+    gsm8k = results["gsm8k/test"]
+    assert gsm8k["num_examples"] == 1319
+    constant = gsm8k["scores"]['constant "4" (most common training answer)']
+    assert constant == pytest.approx(35 / 1319)  # 2.65 %
+    assert "| baseline |" in capsys.readouterr().out

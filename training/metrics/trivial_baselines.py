@@ -1,0 +1,107 @@
+"""Trivial baselines any math model must beat, scored with the GSM8K accuracy metric.
+
+    python -m training.metrics.trivial_baselines [--gsm8k_path ../shared/data/gsm8k] [--svamp_path ...]
+
+Each baseline answers from the question alone, without a model: the most common answer of GSM8K's
+training split, the question's last number, the product and the sum of its numbers. Also printed: how
+often the answer appears verbatim among the question's numbers (what copying a number could reach at
+best). Prints a Markdown table and, with `--json PATH`, writes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from ..data.gsm8k import load_gsm8k
+from ..data.svamp import load_svamp
+from . import load_gsm8k_accuracy
+
+# Numbers as a question writes them: "1,200", "$3.50", "12"; words such as "half" are not numbers here.
+_QUESTION_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def question_numbers(question: str) -> list[Decimal]:
+    """The numbers written with digits in `question`, in order (thousands separators removed)."""
+    return [Decimal(match.replace(",", "")) for match in _QUESTION_NUMBER.findall(question)]
+
+
+def _format(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+def baseline_answers(questions: Sequence[str], constant: str) -> dict[str, list[str]]:
+    """Each baseline's answer to every question (`""` where a baseline has none, which scores wrong)."""
+    numbers = [question_numbers(question) for question in questions]
+    rules: dict[str, Callable[[list[Decimal]], Decimal | None]] = {
+        f'constant "{constant}" (most common training answer)': lambda _: Decimal(constant),
+        "last number of the question": lambda found: found[-1] if found else None,
+        "product of the question's numbers": lambda found: math.prod(found) if found else None,
+        "sum of the question's numbers": lambda found: sum(found) if found else None,
+    }
+    return {name: [_format(rule(found)) for found in numbers] for name, rule in rules.items()}
+
+
+def answer_in_question(questions: Sequence[str], answers: Sequence[str]) -> float:
+    """The fraction of problems whose answer is one of the numbers written in the question."""
+    hits = sum(
+        Decimal(answer) in question_numbers(question)
+        for question, answer in zip(questions, answers, strict=True)
+    )
+    return hits / len(answers)
+
+
+def score_baselines(questions: Sequence[str], answers: Sequence[str], constant: str) -> dict[str, float]:
+    """Accuracy of each baseline (`baseline_answers`) under the GSM8K metric, plus `answer in question`."""
+    metric = load_gsm8k_accuracy(keep_in_memory=True)
+    scores = {
+        name: metric.compute(predictions=predictions, references=list(answers))["accuracy"]
+        for name, predictions in baseline_answers(questions, constant).items()
+    }
+    scores["answer appears among the question's numbers (upper bound of copying)"] = answer_in_question(
+        questions, answers
+    )
+    return scores
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--gsm8k_path", default="../shared/data/gsm8k")
+    parser.add_argument("--svamp_path", default="../shared/data/svamp")
+    parser.add_argument("--json", help="Also write the figures to this JSON file.")
+    args = parser.parse_args(argv)
+
+    train_answers = load_gsm8k(args.gsm8k_path, "train", "final")["answer"]
+    constant = Counter(train_answers).most_common(1)[0][0]
+    evaluations = {
+        "gsm8k/test": load_gsm8k(args.gsm8k_path, "test", "final"),
+        "svamp": load_svamp(args.svamp_path, "final"),
+    }
+    results = {
+        name: {
+            "num_examples": len(records),
+            "scores": score_baselines(records["question"], records["answer"], constant),
+        }
+        for name, records in evaluations.items()
+    }
+    names = list(evaluations)
+    lines = ["| baseline | " + " | ".join(f"{n} ({results[n]['num_examples']})" for n in names) + " |"]
+    lines.append("|---|" + "---|" * len(names))
+    for baseline in results[names[0]]["scores"]:
+        cells = [f"{100 * results[n]['scores'][baseline]:.2f} %" for n in names]
+        lines.append(f"| {baseline} | " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"most_common_training_answer": constant, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
