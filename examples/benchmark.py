@@ -450,7 +450,7 @@ def load_eval_batches(
         check_tokenizer_matches(tokenizer, model.config, settings.model, settings.model)
         data_args = parse_arguments(["--config", settings.config])[1]
         data_args.max_eval_samples = settings.max_eval_examples
-        dataset, collator = build_eval_dataset(
+        dataset, collator, _ = build_eval_dataset(
             data_args.dataset,
             data_args,
             tokenizer,

@@ -113,7 +113,7 @@ def test_generator_datasets_feed_the_model(tokenizer) -> None:
 @pytest.mark.skipif(not (DATA / "svamp").is_dir(), reason=f"SVAMP not found in {DATA}")
 def test_eval_dataset_pads_to_the_longest_question(tokenizer) -> None:
     data_args = DataArguments(svamp_path=str(DATA / "svamp"), max_eval_samples=10, target="final")
-    dataset, collator = build_eval_dataset(
+    dataset, collator, _ = build_eval_dataset(
         "svamp", data_args, tokenizer, max_question_length=192, answer_length=8
     )
     batch = collator([dataset[i] for i in range(len(dataset))])

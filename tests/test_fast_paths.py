@@ -69,7 +69,7 @@ def held_out_chains(tokenizer, model: TRMForMathQA, count: int) -> list[dict[str
     """The first `count` held-out problems of the chain experiment's config, in batches."""
     data_args = parse_arguments(["--config", str(REPO / "training" / "configs" / "generator.yaml")])[1]
     data_args.max_eval_samples = count
-    dataset, collator = build_eval_dataset(
+    dataset, collator, _ = build_eval_dataset(
         data_args.dataset, data_args, tokenizer, model.config.max_question_length, model.config.answer_length
     )
     return list(DataLoader(dataset, batch_size=250, collate_fn=collator))

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     evaluations = []
     names = args.datasets or [data_args.dataset]
     for name, split in [(n, split) for n in names for split in TEST_SPLITS.get(n, ("test",))]:
-        dataset, collator = build_eval_dataset(
+        dataset, collator, num_records = build_eval_dataset(
             name, data_args, tokenizer, model.config.max_question_length, model.config.answer_length, split
         )
         loader = DataLoader(dataset, batch_size=args.batch_size, collate_fn=collator)
@@ -90,6 +90,19 @@ def main(argv: list[str] | None = None) -> None:
             results = evaluate_math_model(
                 model, tokenizer, batches, args.max_supervision_steps, groups=groups
             )
+        # Problems the length filter dropped count as wrong in the score over the whole split.
+        results["num_records"] = num_records
+        results["accuracy_over_all_records"] = results["accuracy"] * results["num_examples"] / num_records
+        if "calculator" in results:
+            calculator = results["calculator"]
+            calculator["accuracy_over_all_records"] = (
+                calculator["accuracy"] * results["num_examples"] / num_records
+            )
+        logger.info(
+            f"{name}/{split}: {num_records - results['num_examples']} of {num_records} problems dropped by "
+            f"the length filter (scored as wrong: accuracy {100 * results['accuracy_over_all_records']:.2f} "
+            "% over all)"
+        )
         logger.info(
             f"{name}/{split}: accuracy {100 * results['accuracy']:.2f} %, string exact match "
             f"{100 * results['string_exact_match']:.2f} % (ACT, {results['mean_halt_steps']:.2f} steps), "

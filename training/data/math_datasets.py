@@ -177,8 +177,11 @@ def tokenized_split(
     tokenizer: PreTrainedTokenizerBase,
     max_question_length: int,
     answer_length: int,
-) -> datasets.Dataset:
+) -> tuple[datasets.Dataset, int]:
     """`load_records` (held-out splits cut to `data_args.max_eval_samples`), tokenised and length-filtered.
+
+    Returns:
+        `(dataset, num_records)`: the records that fit, and how many there were before the length filter.
 
     Raises:
         `ValueError`: Naming the data set and split, when it has no records or none fits the lengths.
@@ -188,9 +191,8 @@ def tokenized_split(
         raise ValueError(f"{name}/{split}: the data set has no records.")
     if split != "train" and data_args.max_eval_samples is not None:
         records = records.select(range(min(data_args.max_eval_samples, len(records))))
-    return filter_by_length(
-        tokenize_records(records, tokenizer), max_question_length, answer_length, f"{name}/{split}"
-    )
+    tokenized = tokenize_records(records, tokenizer)
+    return filter_by_length(tokenized, max_question_length, answer_length, f"{name}/{split}"), len(records)
 
 
 def build_math_datasets(
@@ -205,8 +207,8 @@ def build_math_datasets(
     if data_args.dataset not in HELD_OUT_SPLIT:
         raise ValueError(f"Cannot train on {data_args.dataset!r}; expected one of {tuple(HELD_OUT_SPLIT)}.")
     lengths = (tokenizer, max_question_length, answer_length)
-    train = tokenized_split(data_args.dataset, data_args, "train", *lengths)
-    held_out = tokenized_split(data_args.dataset, data_args, HELD_OUT_SPLIT[data_args.dataset], *lengths)
+    train, _ = tokenized_split(data_args.dataset, data_args, "train", *lengths)
+    held_out, _ = tokenized_split(data_args.dataset, data_args, HELD_OUT_SPLIT[data_args.dataset], *lengths)
     collator = MathCollator(tokenizer, answer_length, max_question_length, pad_to_max_length=True)
     return train, held_out, collator
 
@@ -218,8 +220,11 @@ def build_eval_dataset(
     max_question_length: int,
     answer_length: int,
     split: str = "test",
-) -> tuple[datasets.Dataset, MathCollator]:
+) -> tuple[datasets.Dataset, MathCollator, int]:
     """A test split of `name` (by default `"test"`: the generator's held-out problems; see `TEST_SPLITS`),
-    tokenised and length-filtered, and a collator padding to the longest question of each batch."""
-    dataset = tokenized_split(name, data_args, split, tokenizer, max_question_length, answer_length)
-    return dataset, MathCollator(tokenizer, answer_length, max_question_length)
+    tokenised and length-filtered, a collator padding to the longest question of each batch, and the
+    number of records before the length filter (those dropped count as wrong in a full-test score)."""
+    dataset, num_records = tokenized_split(
+        name, data_args, split, tokenizer, max_question_length, answer_length
+    )
+    return dataset, MathCollator(tokenizer, answer_length, max_question_length), num_records
