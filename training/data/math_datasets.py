@@ -6,6 +6,8 @@ modules (`gsm8k`, `augment`, `generator`, `svamp`, `filtering`, `collator`).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 import datasets
@@ -16,11 +18,11 @@ from transformers import PreTrainedTokenizerBase
 from .augment import augment_numbers
 from .collator import MathCollator
 from .filtering import filter_by_length, tokenize_records
-from .generator import GeneratorConfig, generate_problems, generated_dataset
+from .generator import GeneratorConfig, generate_problems
 from .gsm8k import load_gsm8k
 from .mathematics_dataset import load_mathematics
 from .svamp import load_svamp
-from .word_problems import WordProblemConfig, generate_word_problems, word_problem_dataset
+from .word_problems import WordProblemConfig, generate_word_problems
 
 DATASETS = ("generator", "word_problems", "gsm8k", "svamp", "mathematics")
 # The split a training run evaluates on while training: GSM8K's validation problems (test.jsonl
@@ -103,6 +105,28 @@ def word_problem_config(data_args, split: str) -> WordProblemConfig:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _generated(
+    config: GeneratorConfig | WordProblemConfig, target: str, exclude: frozenset[str]
+) -> tuple[dict, ...]:
+    """The problems of a generator config, cached (held-out splits regenerate the training set to exclude)."""
+    make = generate_word_problems if isinstance(config, WordProblemConfig) else generate_problems
+    return tuple(make(config, target, exclude))
+
+
+def generated_split(
+    config: GeneratorConfig | WordProblemConfig,
+    target: str,
+    exclude: Sequence[GeneratorConfig | WordProblemConfig] = (),
+) -> datasets.Dataset:
+    """The problems of `config` (the embedded generator or word problems) as a dataset, none of them
+    repeating a question of the configs in `exclude`."""
+    seen = frozenset(
+        problem["question"] for other in exclude for problem in _generated(other, target, frozenset())
+    )
+    return datasets.Dataset.from_list(list(_generated(config, target, seen)))
+
+
 def load_records(name: str, data_args, split: str) -> datasets.Dataset:
     """Untokenised records of one data set and split, as training or evaluation will see them.
 
@@ -118,26 +142,13 @@ def load_records(name: str, data_args, split: str) -> datasets.Dataset:
         GSM8K's train split includes `augment_variants` numeric variants per problem, none equal to a
         validation or test question, seeded by `generator_seed`.
     """
-    if name == "generator":
-        config = generator_config(data_args, split)
-        if split == "train":
-            return generated_dataset(config, data_args.target)
+    if name in ("generator", "word_problems"):
+        config_of = generator_config if name == "generator" else word_problem_config
         # Held-out problems never repeat a training question; validation repeats no test question either.
-        seen = {problem["question"] for problem in generate_problems(generator_config(data_args, "train"))}
-        if split == "validation":
-            seen |= {
-                problem["question"] for problem in generate_problems(generator_config(data_args, "test"))
-            }
-        return generated_dataset(config, data_args.target, exclude=seen)
-    if name == "word_problems":
-        config = word_problem_config(data_args, split)
-        if split == "train":
-            return word_problem_dataset(config, data_args.target)
-        # The same-distribution held-out splits never repeat a training question.
-        seen = {p["question"] for p in generate_word_problems(word_problem_config(data_args, "train"))}
-        if split == "validation":
-            seen |= {p["question"] for p in generate_word_problems(word_problem_config(data_args, "test"))}
-        return word_problem_dataset(config, data_args.target, exclude=seen)
+        excluded = {"train": (), "validation": ("train", "test")}.get(split, ("train",))
+        return generated_split(
+            config_of(data_args, split), data_args.target, [config_of(data_args, e) for e in excluded]
+        )
     if name == "gsm8k":
         path = data_path(name, data_args)
         records = load_gsm8k(path, split, data_args.target)
