@@ -26,13 +26,16 @@ CONFIGS = Path(__file__).resolve().parents[1] / "training" / "configs"
 PRESETS = {"cpu": "", "gpu": "_gpu"}
 
 
-def run_recipe(out: Path, preset: str, single_pass: bool, seed: int, extra: list[str]) -> Path:
+def run_recipe(
+    out: Path, preset: str, single_pass: bool, seed: int, extra: list[str], max_examples: int | None = None
+) -> Path:
     """Train both stages (unless already done) and evaluate; returns the final model folder."""
     suffix = PRESETS[preset]
     curriculum_config = str(CONFIGS / f"gsm8k_curriculum{suffix}.yaml")
     gsm8k_config = str(CONFIGS / f"gsm8k{suffix}.yaml")
     run_dir = out / f"{'single_pass' if single_pass else 'trm'}_seed{seed}"
     common = ["--seed", str(seed), *(["--single_pass", "true"] if single_pass else []), *extra]
+    limit = [] if max_examples is None else ["--max_examples", str(max_examples)]
     curriculum, final = run_dir / "curriculum", run_dir / "gsm8k"
     if not (curriculum / "training_info.json").exists():
         train(["--config", curriculum_config, "--output_dir", str(curriculum), *common])
@@ -60,6 +63,7 @@ def run_recipe(out: Path, preset: str, single_pass: bool, seed: int, extra: list
                 "svamp",
                 "--out",
                 str(final / "eval"),
+                *limit,
             ]
         )
     word_problems = final / "eval_word_problems"
@@ -67,7 +71,7 @@ def run_recipe(out: Path, preset: str, single_pass: bool, seed: int, extra: list
         evaluate(
             [
                 "--model", str(final), "--config", curriculum_config, "--datasets", "word_problems",
-                "--group_by", "num_steps", "--test_max_ops", "8", "--out", str(word_problems),
+                "--group_by", "num_steps", "--test_max_ops", "8", "--out", str(word_problems), *limit,
             ]
         )  # fmt: skip
     return final
@@ -97,8 +101,11 @@ def main() -> None:
     parser.add_argument("--preset", choices=list(PRESETS), default="cpu")
     parser.add_argument("--single_pass", action="store_true", help="Train the single-pass twin instead.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--max_examples", type=int, help="Evaluate on at most this many per split (smoke runs)."
+    )
     args, extra = parser.parse_known_args()
-    final = run_recipe(Path(args.out), args.preset, args.single_pass, args.seed, extra)
+    final = run_recipe(Path(args.out), args.preset, args.single_pass, args.seed, extra, args.max_examples)
     print(summary(final))
 
 
