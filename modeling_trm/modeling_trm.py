@@ -22,7 +22,7 @@ from .configuration_trm import TRMConfig, swiglu_width
 
 logger = logging.get_logger(__name__)
 
-IGNORE_INDEX = -100
+IGNORE_INDEX = -100  # the label of a position that is not scored (padding), as in `transformers`
 
 
 @dataclass
@@ -129,6 +129,22 @@ def softmax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.T
         logits.float().flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX, reduction="none"
     )
     return flat.view(labels.shape)
+
+
+def token_exact_match(predictions: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Whether each predicted sequence equals its labels on every labelled position.
+
+    What the halting head learns to predict ("the whole answer is right"), and the token-level exact
+    match of `training/metrics`. NumPy arrays work the same (the operators are shared).
+
+    Args:
+        predictions (`torch.LongTensor` of shape `(batch, length)`): Predicted token ids.
+        labels (`torch.LongTensor` of shape `(batch, length)`): Label ids, `IGNORE_INDEX` where not scored.
+
+    Returns:
+        `torch.BoolTensor` of shape `(batch,)`.
+    """
+    return ((predictions == labels) | (labels == IGNORE_INDEX)).all(-1)
 
 
 class TRMSwiGLU(nn.Module):
@@ -274,7 +290,7 @@ class TRMPreTrainedModel(PreTrainedModel):
             lm_loss = (loss_fn(logits, labels).sum(-1) / valid.sum(-1).clamp_min(1)).mean()
             loss = lm_loss
             if q_halt_logits is not None:
-                exactly_right = ((logits.argmax(-1) == labels) | ~valid).all(-1)
+                exactly_right = token_exact_match(logits.argmax(-1), labels)
                 q_halt_loss = F.binary_cross_entropy_with_logits(q_halt_logits, exactly_right.float())
                 loss = lm_loss + self.config.q_loss_weight * q_halt_loss
         output = TRMOutput(
@@ -567,4 +583,12 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         )
 
 
-__all__ = ["TRMCarry", "TRMOutput", "TRMGenerateOutput", "TRMPreTrainedModel", "TRMForMathQA"]
+__all__ = [
+    "IGNORE_INDEX",
+    "token_exact_match",
+    "TRMCarry",
+    "TRMOutput",
+    "TRMGenerateOutput",
+    "TRMPreTrainedModel",
+    "TRMForMathQA",
+]

@@ -32,19 +32,8 @@ from training.data.puzzles.arc import TEST_TASKS_FILE
 from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
 from training.data.puzzles.common import load_puzzle_dataset
 from training.evaluation import add_inference_arguments
+from training.metrics import grid_scores
 from training.plots import plot_halting_histogram, plot_refinement_curve
-
-IGNORE_INDEX = -100
-
-
-def grid_scores(predictions: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-    """Whole-grid and per-cell accuracy over the labelled cells of `labels` `[N, seq_len]`."""
-    valid = labels != IGNORE_INDEX
-    right = predictions == labels
-    return {
-        "exact_accuracy": int((right | ~valid).all(-1).sum()) / len(labels),
-        "token_accuracy": int((right & valid).sum()) / max(int(valid.sum()), 1),
-    }
 
 
 @torch.inference_mode()

@@ -20,7 +20,7 @@ from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
 from modeling_trm.loading import load_saved_model
 from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles import PuzzleMetadata, load_puzzle_dataset
-from training.grid_metrics import grid_accuracy
+from training.metrics import grid_accuracy
 from training.puzzle_arguments import PuzzleModelArguments, parse_puzzle_arguments
 from training.run_trainer import setup_logging, train_and_evaluate
 from training.trainer import TRMTrainer

@@ -8,7 +8,6 @@ then load with `load_puzzle_dataset(DIR)`; `metadata.json` gives `vocab_size`, `
 from .arc import ArcAugmentation, ArcConfig, build_arc, decode_arc_grid, encode_arc_grid, load_arc_tasks
 from .arc_eval import evaluate_arc, load_test_tasks
 from .common import (
-    IGNORE_LABEL_ID,
     PAD_ID,
     BuiltPuzzles,
     PuzzleMetadata,
@@ -20,7 +19,6 @@ from .maze import MazeConfig, build_maze
 from .sudoku import SudokuConfig, build_sudoku, find_equivalent_puzzles, sudoku_fingerprints
 
 __all__ = [
-    "IGNORE_LABEL_ID",
     "PAD_ID",
     "ArcAugmentation",
     "ArcConfig",
