@@ -69,7 +69,7 @@ from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 from training.arguments import parse_arguments
 from training.data.collator import decode_answers
 from training.data.math_datasets import build_eval_dataset, build_math_datasets
-from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
+from training.data.puzzles.collator import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.common import load_puzzle_dataset
 from training.metrics import grid_scores, string_exact_matches
 from training.precision import bf16_is_faster

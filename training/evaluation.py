@@ -1,5 +1,7 @@
-"""Scoring a TRM math model (ACT accuracy, the refinement curve, halting, latent dynamics) and the
-evaluation CLIs' shared inference arguments."""
+"""Scoring a saved TRM model on held-out batches, with ACT halting and with every supervision step
+run: `evaluate_math_model` (accuracy, the refinement curve, halting, latent dynamics) and
+`evaluate_puzzle_model` (grid accuracy, the refinement curve, halting); and the evaluation CLIs'
+shared inference arguments. The CLIs are `training/evaluate_model.py` and `training/evaluate_puzzles.py`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from transformers import PreTrainedTokenizerBase
 from modeling_trm.calculator import ANSWER_SEPARATOR, execute_chain
 
 from .data.collator import decode_answers
-from .metrics import load_gsm8k_accuracy, string_exact_matches, token_exact_match
+from .metrics import grid_scores, load_gsm8k_accuracy, string_exact_matches, token_exact_match
 
 
 def add_inference_arguments(parser: argparse.ArgumentParser) -> None:
@@ -178,3 +180,50 @@ def scores_per_group(
             "num_examples": len(rows),
         }
     return scores
+
+
+@torch.inference_mode()
+def evaluate_puzzle_model(
+    model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]
+) -> tuple[dict, torch.Tensor]:
+    """Score `model` on `batches` with ACT halting and with every supervision step run.
+
+    Returns:
+        `tuple[dict, torch.Tensor]`: the results and the all-steps predictions `[N, seq_len]`. Results:
+        `num_examples`, `exact_accuracy`, `token_accuracy`, `mean_halt_steps`,
+        `halt_step_histogram` (ACT); `exact_accuracy_per_step`, `token_accuracy_per_step`,
+        `exact_accuracy_all_steps` (every step run); `examples_per_second` of both modes. `accuracy`
+        and `accuracy_per_step` repeat the exact accuracies for the shared plots.
+    """
+    labels = torch.cat([batch["labels"] for batch in batches]).cpu()
+    inputs = [{k: v for k, v in batch.items() if k != "labels"} for batch in batches]
+
+    start = time.perf_counter()
+    act = [model.generate(**batch, return_dict_in_generate=True) for batch in inputs]
+    act_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    full = [
+        model.generate(**batch, use_act=False, return_dict_in_generate=True, output_step_predictions=True)
+        for batch in inputs
+    ]
+    full_seconds = time.perf_counter() - start
+
+    act_scores = grid_scores(torch.cat([out.sequences for out in act]).cpu(), labels)
+    steps = torch.cat([out.num_steps for out in act]).cpu()
+    per_step = torch.cat([out.step_predictions for out in full], dim=1).cpu()  # [steps, N, seq_len]
+    step_scores = [grid_scores(prediction, labels) for prediction in per_step]
+    histogram = Counter(steps.tolist())
+    results = {
+        "num_examples": len(labels),
+        **act_scores,
+        "accuracy": act_scores["exact_accuracy"],
+        "mean_halt_steps": float(steps.float().mean()),
+        "halt_step_histogram": {int(step): histogram[step] for step in sorted(histogram)},
+        "exact_accuracy_all_steps": step_scores[-1]["exact_accuracy"],
+        "exact_accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
+        "token_accuracy_per_step": [scores["token_accuracy"] for scores in step_scores],
+        "accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
+        "examples_per_second": len(labels) / act_seconds,
+        "examples_per_second_all_steps": len(labels) / full_seconds,
+    }
+    return results, per_step[-1]
