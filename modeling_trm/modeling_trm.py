@@ -221,6 +221,79 @@ class TRMHaltingHead(nn.Linear):
     """Halting logit from the first position's answer state; zero weights and bias -5 at init."""
 
 
+class TRMRecursion(nn.Module):
+    """The tiny network and the recursion over it: cycles of latent and answer updates.
+
+    Heads embed their input into `x` of shape `(batch, seq_len, hidden_size)` and read their outputs
+    from `y`; this module owns the blocks, the two fixed state init vectors and the halting head.
+    """
+
+    def __init__(self, config: TRMConfig, seq_len: int) -> None:
+        super().__init__()
+        self.config = config
+        self.layers = nn.ModuleList(TRMBlock(config, seq_len) for _ in range(config.num_layers))
+        self.q_head = TRMHaltingHead(config.hidden_size, 1, bias=True)
+        self.register_buffer("y_init", torch.empty(config.hidden_size))
+        self.register_buffer("z_init", torch.empty(config.hidden_size))
+
+    def net(
+        self,
+        hidden_states: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> torch.Tensor:
+        """One application of the tiny network (all blocks)."""
+        for layer in self.layers:
+            hidden_states = layer(hidden_states, rotary, attn_mask)
+        return hidden_states
+
+    def initial_state(self, x: torch.Tensor) -> TRMCarry:
+        """The state a fresh sequence starts from: the init vectors broadcast to `x`'s shape."""
+        return TRMCarry(y=self.y_init.to(x.dtype).expand_as(x), z=self.z_init.to(x.dtype).expand_as(x))
+
+    def reset(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
+        """Put the rows where `reset_mask` (shape `(batch,)`) is True back to the initial state."""
+        mask = reset_mask.view(-1, 1, 1)
+        fresh = self.initial_state(carry.y)
+        return TRMCarry(y=torch.where(mask, fresh.y, carry.y), z=torch.where(mask, fresh.z, carry.z))
+
+    def improve(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        z: torch.Tensor,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One improvement cycle: n latent updates `z = net(z + y + x)`, then `y = net(y + z)`."""
+        y_plus_x = y + x  # fixed during the latent updates
+        for _ in range(self.config.L_cycles):
+            z = self.net(z + y_plus_x, rotary, attn_mask)
+        y = self.net(y + z, rotary, attn_mask)
+        return y, z
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        carry: TRMCarry,
+        rotary: tuple[torch.Tensor, torch.Tensor] | None,
+        attn_mask: torch.Tensor | None,
+    ) -> tuple[TRMCarry, torch.Tensor, torch.Tensor]:
+        """One supervision step: T-1 cycles without gradient, then one cycle with gradient.
+
+        Returns:
+            `(carry, y, q_halt_logits)`: the new state detached, the answer state with gradient of
+            shape `(batch, seq_len, hidden_size)`, and fp32 halting logits of shape `(batch,)`.
+        """
+        y, z = carry.y, carry.z
+        with torch.no_grad():
+            for _ in range(self.config.H_cycles - 1):
+                y, z = self.improve(x, y, z, rotary, attn_mask)
+        y, z = self.improve(x, y, z, rotary, attn_mask)
+        q_halt_logits = self.q_head(y[:, 0]).float().squeeze(-1)
+        return TRMCarry(y=y.detach(), z=z.detach()), y, q_halt_logits
+
+
 class TRMPreTrainedModel(PreTrainedModel):
     """What the TRM heads share: class-level facts, weight init, the supervision step, its loss and
     the ACT generation loop. A head embeds its input and says where its output is read (`_read_logits`)."""
@@ -317,7 +390,9 @@ class TRMPreTrainedModel(PreTrainedModel):
     ) -> torch.LongTensor | TRMGenerateOutput:
         """`generate` on embedded input: supervision steps until each sequence halts (`use_act`) or all
         steps ran; halted sequences leave the working batch, so they stop costing compute."""
-        steps = 1 if self.config.single_pass else max_supervision_steps or self.config.halt_max_steps
+        steps = self.config.max_supervision_steps
+        if max_supervision_steps and not self.config.single_pass:
+            steps = max_supervision_steps  # may exceed N_sup: refinement past the trained number of steps
         threshold = self.config.halt_threshold if halt_threshold is None else halt_threshold
         batch = x.shape[0]
         sequences = torch.zeros(batch, output_length, dtype=torch.long, device=x.device)
@@ -352,79 +427,6 @@ class TRMPreTrainedModel(PreTrainedModel):
             num_steps=num_steps,
             step_predictions=torch.stack(step_predictions) if output_step_predictions else None,
         )
-
-
-class TRMRecursion(nn.Module):
-    """The tiny network and the recursion over it: cycles of latent and answer updates.
-
-    Heads embed their input into `x` of shape `(batch, seq_len, hidden_size)` and read their outputs
-    from `y`; this module owns the blocks, the two fixed state init vectors and the halting head.
-    """
-
-    def __init__(self, config: TRMConfig, seq_len: int) -> None:
-        super().__init__()
-        self.config = config
-        self.layers = nn.ModuleList(TRMBlock(config, seq_len) for _ in range(config.num_layers))
-        self.q_head = TRMHaltingHead(config.hidden_size, 1, bias=True)
-        self.register_buffer("y_init", torch.empty(config.hidden_size))
-        self.register_buffer("z_init", torch.empty(config.hidden_size))
-
-    def net(
-        self,
-        hidden_states: torch.Tensor,
-        rotary: tuple[torch.Tensor, torch.Tensor] | None,
-        attn_mask: torch.Tensor | None,
-    ) -> torch.Tensor:
-        """One application of the tiny network (all blocks)."""
-        for layer in self.layers:
-            hidden_states = layer(hidden_states, rotary, attn_mask)
-        return hidden_states
-
-    def initial_state(self, x: torch.Tensor) -> TRMCarry:
-        """The state a fresh sequence starts from: the init vectors broadcast to `x`'s shape."""
-        return TRMCarry(y=self.y_init.to(x.dtype).expand_as(x), z=self.z_init.to(x.dtype).expand_as(x))
-
-    def reset(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
-        """Put the rows where `reset_mask` (shape `(batch,)`) is True back to the initial state."""
-        mask = reset_mask.view(-1, 1, 1)
-        fresh = self.initial_state(carry.y)
-        return TRMCarry(y=torch.where(mask, fresh.y, carry.y), z=torch.where(mask, fresh.z, carry.z))
-
-    def improve(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        z: torch.Tensor,
-        rotary: tuple[torch.Tensor, torch.Tensor] | None,
-        attn_mask: torch.Tensor | None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One improvement cycle: n latent updates `z = net(z + y + x)`, then `y = net(y + z)`."""
-        y_plus_x = y + x  # fixed during the latent updates
-        for _ in range(self.config.L_cycles):
-            z = self.net(z + y_plus_x, rotary, attn_mask)
-        y = self.net(y + z, rotary, attn_mask)
-        return y, z
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        carry: TRMCarry,
-        rotary: tuple[torch.Tensor, torch.Tensor] | None,
-        attn_mask: torch.Tensor | None,
-    ) -> tuple[TRMCarry, torch.Tensor, torch.Tensor]:
-        """One supervision step: T-1 cycles without gradient, then one cycle with gradient.
-
-        Returns:
-            `(carry, y, q_halt_logits)`: the new state detached, the answer state with gradient of
-            shape `(batch, seq_len, hidden_size)`, and fp32 halting logits of shape `(batch,)`.
-        """
-        y, z = carry.y, carry.z
-        with torch.no_grad():
-            for _ in range(self.config.H_cycles - 1):
-                y, z = self.improve(x, y, z, rotary, attn_mask)
-        y, z = self.improve(x, y, z, rotary, attn_mask)
-        q_halt_logits = self.q_head(y[:, 0]).float().squeeze(-1)
-        return TRMCarry(y=y.detach(), z=z.detach()), y, q_halt_logits
 
 
 class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
@@ -556,7 +558,8 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
         Args:
             input_ids (`torch.LongTensor` of shape `(batch, question_length)`): Question tokens.
             attention_mask (`torch.Tensor` of shape `(batch, question_length)`, *optional*): Padding mask.
-            max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
+            max_supervision_steps (`int`, *optional*): Steps at most (may exceed N_sup); defaults to
+                `config.max_supervision_steps`. The single-pass baseline always runs its one step.
             use_act (`bool`, *optional*, defaults to `True`): Halt per sequence on `q_halt > halt_threshold`.
             return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
                 [`TRMGenerateOutput`] instead of the answer tokens.

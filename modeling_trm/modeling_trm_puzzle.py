@@ -212,7 +212,8 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
             input_ids (`torch.LongTensor` of shape `(batch, seq_len)`): The puzzle grids.
             puzzle_identifiers (`torch.LongTensor` of shape `(batch,)`, *optional*): Puzzle embedding rows.
             attention_mask (`torch.Tensor` of shape `(batch, seq_len)`, *optional*): As in `forward`.
-            max_supervision_steps (`int`, *optional*): Steps at most; defaults to `halt_max_steps`.
+            max_supervision_steps (`int`, *optional*): Steps at most (may exceed N_sup); defaults to
+                `config.max_supervision_steps`. The single-pass baseline always runs its one step.
             use_act (`bool`, *optional*, defaults to `True`): Halt per grid on `q_halt > halt_threshold`.
             return_dict_in_generate (`bool`, *optional*, defaults to `False`): Return a
                 [`TRMGenerateOutput`] instead of the predicted grids.
