@@ -295,8 +295,13 @@ class TRMRecursion(nn.Module):
 
 
 class TRMPreTrainedModel(PreTrainedModel):
-    """What the TRM heads share: class-level facts, weight init, the supervision step, its loss and
-    the ACT generation loop. A head embeds its input and says where its output is read (`_read_logits`)."""
+    """What the TRM heads share: class-level facts, weight init, the end of the embedding, the carry,
+    the supervision step, its loss and the ACT generation loop.
+
+    A head defines `embed` (its input into `x`, finished by `_embed_tail`), with every argument but
+    `input_ids` optional, and `_read_logits` (where its output is read from `y`); it owns
+    `embed_scale`, `embed_positions` (or `None`), `recursion` and `lm_head`.
+    """
 
     config_class = TRMConfig
     base_model_prefix = "trm"
@@ -319,6 +324,53 @@ class TRMPreTrainedModel(PreTrainedModel):
         elif isinstance(module, TRMRecursion):
             init.trunc_normal_(module.y_init, std=1.0, a=-2.0, b=2.0)
             init.trunc_normal_(module.z_init, std=1.0, a=-2.0, b=2.0)
+
+    def embed(
+        self, input_ids: torch.LongTensor, *args, **kwargs
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
+        """Embed the input into `x` and build the RoPE tables and attention mask; each head defines it."""
+        raise NotImplementedError
+
+    def _embed_tail(
+        self, x: torch.Tensor, attention_mask: torch.Tensor | None, prefix_length: int
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
+        """Finish an embedding: add the learned positions (if any), scale by sqrt(D), and build the RoPE
+        tables and the attention mask once per step.
+
+        Args:
+            x (`torch.FloatTensor` of shape `(batch, sequence, hidden_size)`): The unscaled embedding:
+                `prefix_length` positions of the head's own (slots, puzzle embedding), then the input.
+            attention_mask (`torch.Tensor` of shape `(batch, sequence - prefix_length)`, *optional*): 1 on
+                input positions to attend to, 0 on padding; the prefix positions are always attended.
+            prefix_length (`int`): Positions before the input.
+
+        Returns:
+            `(x, rotary, attn_mask)`: `x` of shape `(batch, sequence, hidden_size)`, the RoPE tables
+            (or `None`) and a boolean SDPA mask of shape `(batch, 1, 1, sequence)` (or `None`).
+        """
+        config = self.config
+        batch, seq_len, _ = x.shape
+        if self.embed_positions is not None:
+            # 1/sqrt(2) keeps the sum at unit scale (reference code).
+            x = 0.707106781 * (x + self.embed_positions.weight[:seq_len])
+        x = self.embed_scale * x
+        rotary = None
+        if config.pos_encoding == "rope" and config.mixer == "attention":
+            rotary = rotary_tables(seq_len, config.head_dim, config.rope_theta, x.device)
+        attn_mask = None
+        if attention_mask is not None and config.mixer == "attention":
+            prefix_mask = attention_mask.new_ones(batch, prefix_length)
+            attn_mask = torch.cat((prefix_mask, attention_mask), dim=1).bool()[:, None, None, :]
+        return x, rotary, attn_mask
+
+    def initial_carry(self, input_ids: torch.LongTensor) -> TRMCarry:
+        """The fresh state for a batch of inputs (what `carry=None` means)."""
+        x, _, _ = self.embed(input_ids)
+        return self.recursion.initial_state(x)
+
+    def reset_carry(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
+        """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
+        return self.recursion.reset(carry, reset_mask)
 
     def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
         """Logits of the positions of `y` that hold the output; each head defines it."""
@@ -465,7 +517,7 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             )
 
     def embed(
-        self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None
+        self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
         """Embed the question and the slots into `x`, and build the RoPE tables and attention mask once.
 
@@ -480,32 +532,9 @@ class TRMForMathQA(TRMPreTrainedModel, GenerationMixin):
             input_ids = F.pad(input_ids, (0, pad), value=self.config.pad_token_id)
             if attention_mask is not None:
                 attention_mask = F.pad(attention_mask, (0, pad), value=0)
-            question_len = self.config.max_question_length
         slots = self.embed_slots.weight.unsqueeze(0).expand(batch, -1, -1)
         x = torch.cat((slots, self.embed_tokens(input_ids)), dim=1)
-        seq_len = x.shape[1]
-        if self.embed_positions is not None:
-            # 1/sqrt(2) keeps the sum at unit scale (reference code).
-            x = 0.707106781 * (x + self.embed_positions.weight[:seq_len])
-        x = self.embed_scale * x
-
-        rotary = None
-        if self.config.pos_encoding == "rope" and self.config.mixer == "attention":
-            rotary = rotary_tables(seq_len, self.config.head_dim, self.config.rope_theta, x.device)
-        attn_mask = None
-        if attention_mask is not None and self.config.mixer == "attention":
-            slot_mask = attention_mask.new_ones(batch, seq_len - question_len)
-            attn_mask = torch.cat((slot_mask, attention_mask), dim=1).bool()[:, None, None, :]
-        return x, rotary, attn_mask
-
-    def initial_carry(self, input_ids: torch.LongTensor) -> TRMCarry:
-        """The fresh state for a batch of questions (what `carry=None` means)."""
-        x, _, _ = self.embed(input_ids, None)
-        return self.recursion.initial_state(x)
-
-    def reset_carry(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
-        """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
-        return self.recursion.reset(carry, reset_mask)
+        return self._embed_tail(x, attention_mask, prefix_length=slots.shape[1])
 
     def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
         return self.lm_head(y[:, 1 : 1 + self.config.answer_length])

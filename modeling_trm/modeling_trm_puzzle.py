@@ -22,7 +22,6 @@ from .modeling_trm import (
     TRMOutput,
     TRMPreTrainedModel,
     TRMRecursion,
-    rotary_tables,
 )
 
 logger = logging.get_logger(__name__)
@@ -113,8 +112,8 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
     def embed(
         self,
         input_ids: torch.LongTensor,
-        puzzle_identifiers: torch.LongTensor | None,
-        attention_mask: torch.Tensor | None,
+        puzzle_identifiers: torch.LongTensor | None = None,
+        attention_mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None, torch.Tensor | None]:
         """Embed the grid and the puzzle positions into `x`; build the RoPE tables and attention mask once.
 
@@ -133,28 +132,7 @@ class TRMForPuzzles(TRMPreTrainedModel, GenerationMixin):
             puzzle = self.puzzle_emb(puzzle_identifiers)[:, None]  # (batch, 1, hidden)
             puzzle = F.pad(puzzle, (0, 0, 0, config.puzzle_emb_len - 1))  # (batch, puzzle_emb_len, hidden)
             x = torch.cat((puzzle, x), dim=1)
-        if self.embed_positions is not None:
-            # 1/sqrt(2) keeps the sum at unit scale (reference code).
-            x = 0.707106781 * (x + self.embed_positions.weight)
-        x = self.embed_scale * x
-
-        rotary = None
-        if config.pos_encoding == "rope" and config.mixer == "attention":
-            rotary = rotary_tables(config.sequence_length, config.head_dim, config.rope_theta, x.device)
-        attn_mask = None
-        if attention_mask is not None and config.mixer == "attention":
-            puzzle_mask = attention_mask.new_ones(batch, config.puzzle_emb_len)
-            attn_mask = torch.cat((puzzle_mask, attention_mask), dim=1).bool()[:, None, None, :]
-        return x, rotary, attn_mask
-
-    def initial_carry(self, input_ids: torch.LongTensor) -> TRMCarry:
-        """The fresh state for a batch of grids (what `carry=None` means)."""
-        x, _, _ = self.embed(input_ids, None, None)
-        return self.recursion.initial_state(x)
-
-    def reset_carry(self, carry: TRMCarry, reset_mask: torch.Tensor) -> TRMCarry:
-        """Return `carry` with the rows where `reset_mask` is True put back to the initial state."""
-        return self.recursion.reset(carry, reset_mask)
+        return self._embed_tail(x, attention_mask, prefix_length=config.puzzle_emb_len)
 
     def _read_logits(self, y: torch.Tensor) -> torch.Tensor:
         return self.lm_head(y[:, self.config.puzzle_emb_len :])
