@@ -4,17 +4,16 @@
 from transformers import AutoConfig, AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_trm import TRMConfig
-from .configuration_trm_puzzle import TRMPuzzleConfig
+from .configuration_trm import TRMConfig, TRMPuzzleConfig
 from .modeling_trm import (
     IGNORE_INDEX,
     TRMCarry,
     TRMForMathQA,
+    TRMForPuzzles,
     TRMGenerateOutput,
     TRMOutput,
     TRMPreTrainedModel,
 )
-from .modeling_trm_puzzle import TRMForPuzzles
 from .pipeline_trm import TASK as MATH_QA_TASK
 from .pipeline_trm import TRMMathQAPipeline
 

@@ -169,10 +169,8 @@ def test_reload_gives_identical_logits(tmp_path: Path, mixer: str) -> None:
     model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_type"] == "trm_puzzle"
-    assert config["auto_map"]["AutoModel"] == "modeling_trm_puzzle.TRMForPuzzles"
-    assert {"modeling_trm_puzzle.py", "configuration_trm_puzzle.py", "modeling_trm.py"} <= {
-        p.name for p in tmp_path.iterdir()
-    }
+    assert config["auto_map"]["AutoModel"] == "modeling_trm.TRMForPuzzles"
+    assert {"modeling_trm.py", "configuration_trm.py"} <= {p.name for p in tmp_path.iterdir()}
     reloaded = AutoModel.from_pretrained(tmp_path).eval()
     assert type(reloaded) is TRMForPuzzles
     assert type(AutoConfig.from_pretrained(tmp_path)) is TRMPuzzleConfig
