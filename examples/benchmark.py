@@ -22,10 +22,12 @@ reversed on every other repeat) and the medians are reported.
    is the faster path (`training.precision.bf16_is_faster`); the two peaks show whether it is, and
    `--other_precision` also times our train steps in the other precision, interleaved.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
-   held-out set of the training config (`--config`): throughput ratio and exact-match difference.
+   held-out set of the training config (`--config`): throughput ratio and the difference in string
+   exact match (the decoded answer is the reference string).
    The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
    With `--puzzle_dataset DIR` and a puzzle `--model`, the held-out set is that dataset's test split
-   (`--eval_skip_examples`, `--max_eval_examples` pick rows) and exact match is the whole grid;
+   (`--eval_skip_examples`, `--max_eval_examples` pick rows) and the score is exact accuracy (every
+   labelled cell of the grid right);
    `--halt_threshold` sets the ACT halting-logit threshold (default: the model config's).
    `--compile` applies to the train steps only.
 4. Peak memory: every contestant again in a fresh subprocess; on CPU the process's peak resident
@@ -64,12 +66,12 @@ import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMConfig, TRMForMathQA, TRMForPuzzles, TRMPreTrainedModel
 from modeling_trm.configuration_trm import swiglu_width
 from modeling_trm.loading import check_tokenizer_matches, load_saved_model
-from modeling_trm.modeling_trm import IGNORE_INDEX
 from training.arguments import parse_arguments
+from training.data.collator import decode_answers
 from training.data.math_datasets import build_eval_dataset, build_math_datasets
-from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
+from training.data.puzzles.collator import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.common import load_puzzle_dataset
-from training.evaluation import decode_answers
+from training.metrics import grid_scores, string_exact_matches
 from training.precision import bf16_is_faster
 from training.train import main as train_main
 
@@ -491,23 +493,26 @@ def generate_pass(
     return torch.cat(sequences), torch.cat(num_steps)
 
 
-def exact_match(
+def exact_score(
     sequences: torch.Tensor, labels: torch.Tensor, tokenizer: PreTrainedTokenizerBase | None
-) -> float:
-    """Fraction of rows answered exactly: equal decoded answers (math) or every labelled cell (puzzles)."""
+) -> tuple[str, float]:
+    """The fraction of rows answered exactly, and its name: `string_exact_match` for math (the decoded
+    answer is the reference string) or `exact_accuracy` for puzzles (every labelled cell right)."""
     if tokenizer is None:
-        return ((sequences == labels) | (labels == IGNORE_INDEX)).all(-1).float().mean().item()
+        return "exact_accuracy", grid_scores(sequences, labels)["exact_accuracy"]
     predictions, references = decode_answers(tokenizer, sequences), decode_answers(tokenizer, labels)
-    return sum(p == r for p, r in zip(predictions, references, strict=True)) / len(references)
+    return "string_exact_match", float(string_exact_matches(predictions, references).mean())
 
 
 def benchmark_inference(settings: BenchSettings) -> dict:
     """Time `generate` with ACT against all N_sup steps (interleaved) and compare their exact match.
 
     Returns:
-        `dict` with `num_examples`, `max_supervision_steps`, `halt_threshold`, per mode (`act`, `all_steps`)
-        `median_s`, `examples_per_s`, `mean_steps`, `exact_match`, and `act_speedup` (ACT examples/s
-        over all-steps examples/s) and `accuracy_delta` (ACT exact match minus all-steps exact match).
+        `dict` with `num_examples`, `max_supervision_steps`, `halt_threshold`, `score` (the name of the
+        exact match scored: `string_exact_match` for math, `exact_accuracy` for puzzles, see
+        `exact_score`), per mode (`act`, `all_steps`) `median_s`, `examples_per_s`, `mean_steps` and
+        that score, and `act_speedup` (ACT examples/s over all-steps examples/s) and `accuracy_delta`
+        (the ACT score minus the all-steps score).
     """
     model, tokenizer, batches = load_eval_batches(settings)
     labels = torch.cat([batch["labels"].cpu() for batch in batches])
@@ -526,14 +531,17 @@ def benchmark_inference(settings: BenchSettings) -> dict:
     for mode, run in passes.items():
         sequences, num_steps = run()
         median = statistics.median(times[mode])
+        score, value = exact_score(sequences, labels, tokenizer)
+        results["score"] = score
         results[mode] = {
             "median_s": median,
             "examples_per_s": len(labels) / median,
             "mean_steps": num_steps.float().mean().item(),
-            "exact_match": exact_match(sequences, labels, tokenizer),
+            score: value,
         }
     results["act_speedup"] = results["act"]["examples_per_s"] / results["all_steps"]["examples_per_s"]
-    results["accuracy_delta"] = results["act"]["exact_match"] - results["all_steps"]["exact_match"]
+    score = results["score"]
+    results["accuracy_delta"] = results["act"][score] - results["all_steps"][score]
     return results
 
 
@@ -718,13 +726,14 @@ def format_report(report: dict) -> str:
         f"inference: generate on {inference['num_examples']} held-out {held_out_name(s)}, "
         f"N_sup={inference['max_supervision_steps']}, halt_threshold {inference['halt_threshold']}, "
         f"model {inference['model']}",
-        f"{'mode':<16} {'examples/s':>10} {'mean steps':>11} {'exact match':>12} {'peak MiB':>9} {'+MiB':>8}",
+        f"{'mode':<16} {'examples/s':>10} {'mean steps':>11} {inference['score']:>18} {'peak MiB':>9} "
+        f"{'+MiB':>8}",
     ]
     for mode in GENERATE_MODES:
         entry, memory = inference[mode], inference["memory"][mode]
         lines.append(
             f"{mode:<16} {entry['examples_per_s']:>10.1f} {entry['mean_steps']:>11.2f} "
-            f"{entry['exact_match']:>12.3f} {memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
+            f"{entry[inference['score']]:>18.3f} {memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
         )
     lines += [
         f"act_speedup {inference['act_speedup']:.2f}x, accuracy_delta {inference['accuracy_delta']:+.3f}",

@@ -11,7 +11,7 @@ import argparse
 from transformers import AutoModel, AutoTokenizer
 
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes; or pass trust_remote_code=True)
-from training.evaluation import decode_answers
+from training.data.collator import decode_answers
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
-"""The model card of a published TRM math model, rendered from its evaluation JSON with `huggingface_hub`.
+"""The model card of a published TRM model, rendered from its evaluation JSON with `huggingface_hub`.
 
-Every number in the card is read from the evaluation JSON written by `training/evaluate_model.py`,
-either one evaluation `{"model": ..., "dataset": {"name", "split", "config"?}, "results": {...}}` or
-several as `{"model": ..., "evaluations": [...]}`; the training command is read from
-`training_info.json` (see [`TrainingInfo`]).
+Math (`render_model_card`): every number is read from the evaluation JSON written by
+`training/evaluate_model.py`, either one evaluation `{"model": ..., "dataset": {"name", "split",
+"config"?}, "results": {...}}` or several as `{"model": ..., "evaluations": [...]}` (`load_evaluations`).
+Puzzles (`render_puzzle_model_card`): from the one evaluation `training/evaluate_puzzles.py` writes,
+`{"model", "dataset_dir", "split", "results": {...}}` (`load_puzzle_evaluation`). The training command
+is read from `training_info.json` (see [`TrainingInfo`]) for both.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from transformers import PretrainedConfig
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "model_card_template.md"
+PUZZLE_TEMPLATE_PATH = Path(__file__).resolve().parent / "puzzle_model_card_template.md"
 EVAL_RESULTS_NAME = "eval_results.json"
 TRAINING_INFO_NAME = "training_info.json"
 # Plots the evaluation CLI writes next to its JSON, in the order the card shows them; the first two
@@ -27,6 +30,14 @@ PLOT_CAPTIONS: dict[str, str] = {
     "training_curves.png": "Training losses and accuracies",
 }
 TAGS = ("trm", "tiny-recursive-model", "recursive-reasoning", "math", "custom_code", "arxiv:2510.04871")
+PUZZLE_TAGS = (
+    "trm",
+    "tiny-recursive-model",
+    "recursive-reasoning",
+    "puzzles",
+    "custom_code",
+    "arxiv:2510.04871",
+)
 EXAMPLE_QUESTION = "A baker made 24 muffins and sold 9 of them. How many muffins are left?"
 # Results the card needs from each evaluation (the evaluation CLI writes more).
 REQUIRED_RESULTS = (
@@ -35,6 +46,15 @@ REQUIRED_RESULTS = (
     "exact_match",
     "accuracy_all_steps",
     "accuracy_per_step",
+    "mean_halt_steps",
+)
+# Results the puzzle card needs (`training/evaluate_puzzles.py` writes more).
+REQUIRED_PUZZLE_RESULTS = (
+    "num_examples",
+    "exact_accuracy",
+    "token_accuracy",
+    "exact_accuracy_all_steps",
+    "exact_accuracy_per_step",
     "mean_halt_steps",
 )
 
@@ -60,12 +80,19 @@ DATASETS: dict[str, DatasetRef] = {
     "svamp": DatasetRef("svamp", "SVAMP", None),
     "generator": DatasetRef("trm-math-generator", "generated arithmetic problems", None),
 }
+# Keyed by the `puzzle` of a puzzle dataset's `metadata.json`, which `training/train_puzzles.py` writes as
+# the `dataset` of `training_info.json`. The datasets are built by `training.data.puzzles.build`.
+PUZZLE_DATASETS: dict[str, DatasetRef] = {
+    "sudoku": DatasetRef("sudoku", "Sudoku", None),
+    "maze": DatasetRef("maze", "Maze", None),
+    "arc": DatasetRef("arc-agi", "ARC-AGI", None),
+}
 
 
-def _dataset(name: str, source: str) -> DatasetRef:
-    if name not in DATASETS:
-        raise ValueError(f"{source}: unknown dataset {name!r}; expected one of {tuple(DATASETS)}.")
-    return DATASETS[name]
+def _dataset(name: str, source: str, known: dict[str, DatasetRef] = DATASETS) -> DatasetRef:
+    if name not in known:
+        raise ValueError(f"{source}: unknown dataset {name!r}; expected one of {tuple(known)}.")
+    return known[name]
 
 
 @dataclass
@@ -83,7 +110,8 @@ class TrainingInfo:
 
     Args:
         command (`str`): The exact command line that trained the model, with relative paths only.
-        dataset (`str`): Training data: `"gsm8k"` or `"generator"` (`DataArguments.dataset`).
+        dataset (`str`): Training data: a math dataset (`DataArguments.dataset`, e.g. `"gsm8k"`) or a
+            puzzle (`"sudoku"`, `"maze"`, `"arc"`, from the dataset's `metadata.json`).
         config (`str`, *optional*): The YAML config file the command used, relative to the repository root.
         steps (`int`, *optional*): Optimizer steps run (`TrainOutput.global_step`).
         train_runtime_s (`float`, *optional*): Wall-clock training time in seconds; defaults to
@@ -105,7 +133,7 @@ class TrainingInfo:
     def __post_init__(self) -> None:
         if not isinstance(self.command, str) or not self.command.strip():
             raise ValueError(f"`command` must be a non-empty string, got {self.command!r}.")
-        _dataset(self.dataset, "`dataset`")
+        _dataset(self.dataset, "`dataset`", {**DATASETS, **PUZZLE_DATASETS})
         for name in ("steps", "num_train_examples", "num_eval_examples"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
@@ -258,6 +286,12 @@ def render_model_card(
     """
     if not evaluations:
         raise ValueError("The evaluation JSON holds no evaluations: a card needs evaluation results.")
+    if training_info.dataset not in DATASETS:
+        expected = tuple(DATASETS)
+        raise ValueError(
+            f"training_info.json: `dataset` {training_info.dataset!r} is no math dataset; expected one of "
+            f"{expected}."
+        )
     evaluated = [evaluation["dataset"]["name"] for evaluation in evaluations]
     trained_on = DATASETS[training_info.dataset]
     card_data = ModelCardData(
@@ -309,14 +343,161 @@ def render_model_card(
     )
 
 
+def load_puzzle_evaluation(path: str | Path) -> dict:
+    """Read the puzzle evaluation CLI's JSON (`training/evaluate_puzzles.py`).
+
+    Args:
+        path (`str | Path`): `eval_results.json`.
+
+    Returns:
+        `dict`: the evaluation, with `split` and `results`.
+    """
+    data = json.loads(Path(path).read_text())
+    if not isinstance(data, dict) or not {"split", "results"} <= data.keys():
+        raise ValueError(
+            f"{path}: expected an object with `split` and `results` (training/evaluate_puzzles.py)."
+        )
+    missing = [key for key in REQUIRED_PUZZLE_RESULTS if key not in data["results"]]
+    if missing:
+        raise ValueError(f"{path}: `results` lacks {missing}.")
+    return data
+
+
+def puzzle_eval_results(evaluation: dict, puzzle: str) -> list[EvalResult]:
+    """The model-index entries of a puzzle evaluation: exact and token accuracy (ACT), and ARC pass@k
+    when scored.
+
+    Args:
+        evaluation (`dict`): From [`load_puzzle_evaluation`].
+        puzzle (`str`): The puzzle family, a key of `PUZZLE_DATASETS`.
+
+    Returns:
+        `list[EvalResult]`: values exactly as in the JSON.
+    """
+    ref, results = PUZZLE_DATASETS[puzzle], evaluation["results"]
+    common = dict(
+        task_type="other",
+        task_name="Grid puzzle solving",
+        dataset_type=ref.type,
+        dataset_name=ref.name,
+        dataset_split=evaluation["split"],
+    )
+    metrics = [
+        ("exact_match", "Exact accuracy (whole grid, ACT)", results["exact_accuracy"]),
+        ("accuracy", "Token accuracy (scored cells, ACT)", results["token_accuracy"]),
+    ]
+    metrics += [
+        (key, f"ARC-AGI {key} (voting over augmentations)", value)
+        for key, value in results.get("arc", {}).items()
+        if key.startswith("pass@")
+    ]
+    return [
+        EvalResult(metric_type=kind, metric_name=name, metric_value=value, **common)
+        for kind, name, value in metrics
+    ]
+
+
+def render_puzzle_model_card(
+    repo_id: str,
+    config: PretrainedConfig,
+    num_parameters: int,
+    dtype: str,
+    evaluation: dict,
+    training_info: TrainingInfo,
+    plots: list[str],
+    limitation: str | None = None,
+) -> ModelCard:
+    """Render the card of a puzzle model: metadata (model-index, license, tags) and the body from the
+    puzzle template.
+
+    Args:
+        repo_id (`str`): `"org/name"`; the name is the model-index name.
+        config (`PretrainedConfig`): The model's `TRMPuzzleConfig`.
+        num_parameters (`int`): Parameters, embeddings included.
+        dtype (`str`): The dtype the weights are stored in, e.g. `"float32"`.
+        evaluation (`dict`): From [`load_puzzle_evaluation`].
+        training_info (`TrainingInfo`): How the model was trained; its `dataset` names the puzzle.
+        plots (`list[str]`): PNG file names shipped next to the card; those in `PLOT_CAPTIONS` are shown.
+        limitation (`str`, *optional*): A first, model-specific item for the card's limitations.
+
+    Returns:
+        `ModelCard`: the card; `card.save(folder / "README.md")` writes it.
+    """
+    puzzle = training_info.dataset
+    if puzzle not in PUZZLE_DATASETS:
+        expected = tuple(PUZZLE_DATASETS)
+        raise ValueError(
+            f"training_info.json: `dataset` {puzzle!r} is no puzzle; expected one of {expected}."
+        )
+    ref, results = PUZZLE_DATASETS[puzzle], evaluation["results"]
+    card_data = ModelCardData(
+        model_name=repo_id.split("/")[-1],
+        license="mit",
+        library_name="transformers",
+        tags=list(PUZZLE_TAGS) + [ref.type],
+        metrics=["exact_match", "accuracy"],
+        eval_results=puzzle_eval_results(evaluation, puzzle),
+    )
+    arc = {key: value for key, value in results.get("arc", {}).items() if key.startswith("pass@")}
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(PUZZLE_TEMPLATE_PATH),
+        repo_id=repo_id,
+        model_name=card_data.model_name,
+        puzzle_name=ref.name,
+        single_pass=config.single_pass,
+        num_parameters=f"{num_parameters / 1e6:.1f}M",
+        num_parameters_exact=f"{num_parameters:,}",
+        num_layers=config.num_layers,
+        hidden_size=config.hidden_size,
+        mixer=config.mixer,
+        pos_encoding=config.pos_encoding,
+        H_cycles=config.H_cycles,
+        L_cycles=config.L_cycles,
+        halt_max_steps=config.halt_max_steps,
+        depth_per_step=config.H_cycles * (config.L_cycles + 1) * config.num_layers,
+        seq_len=config.seq_len,
+        vocab_size=config.vocab_size,
+        puzzle_embedding=(
+            f"{config.num_puzzle_identifiers} puzzle identifiers, {config.puzzle_emb_len} positions"
+            if config.puzzle_emb_len
+            else "none"
+        ),
+        dtype=dtype,
+        limitation=limitation,
+        result={
+            "dataset": ref.name,
+            "split": evaluation["split"],
+            "num_examples": str(results["num_examples"]),
+            "exact_accuracy": _percent(results["exact_accuracy"]),
+            "token_accuracy": _percent(results["token_accuracy"]),
+            "exact_accuracy_all_steps": _percent(results["exact_accuracy_all_steps"]),
+            "mean_halt_steps": f"{results['mean_halt_steps']:.2f}",
+            "exact_accuracy_per_step": ", ".join(_percent(v) for v in results["exact_accuracy_per_step"]),
+            "arc": ", ".join(f"{key} {_percent(value)}" for key, value in arc.items()),
+        },
+        plots=[
+            {"file": name, "caption": caption.format(dataset=ref.name)}
+            for name, caption in PLOT_CAPTIONS.items()
+            if name in plots
+        ],
+        training=training_info,
+        training_runtime=_duration(training_info.train_runtime_s) if training_info.train_runtime_s else None,
+    )
+
+
 __all__ = [
     "DATASETS",
     "EVAL_RESULTS_NAME",
     "PLOT_CAPTIONS",
+    "PUZZLE_DATASETS",
     "TRAINING_INFO_NAME",
     "DatasetRef",
     "TrainingInfo",
     "eval_results",
     "load_evaluations",
+    "load_puzzle_evaluation",
+    "puzzle_eval_results",
     "render_model_card",
+    "render_puzzle_model_card",
 ]

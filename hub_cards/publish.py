@@ -1,20 +1,24 @@
-"""Build the Hub repository folder of a trained TRM math model and push it in one commit.
+"""Build the Hub repository folder of a trained TRM model (math or puzzles) and push it in one commit.
 
     python -m hub_cards.publish --model-dir outputs/trm-math --repo-id ORG/trm-math [--push] [--private]
 
 The folder (default `hub_cards/<NAME>`, relative to the working directory) gets the weights re-saved
 with `save_pretrained` (`config.json` with `auto_map`, `model.safetensors`, `generation_config.json`),
-the tokenizer, the modeling, pipeline and calculator files copied byte for byte from the installed
-`modeling_trm` package (config.json maps them: `auto_map`, `custom_pipelines`),
-the evaluation JSON and its plots, `training_info.json`, and the model card as `README.md`. It is
-built under a temporary name beside it, checked (card with evaluation results, weights that load
-completely and generate), and only then moved into place, so a refused build leaves no folder behind;
-with `--push` it is uploaded with `HfApi.upload_folder` (token from `HF_TOKEN` or `hf auth login`).
-Arguments can also come from one JSON or YAML file: `python -m hub_cards.publish args.yaml`.
+the modeling files copied byte for byte from the installed `modeling_trm` package (config.json maps
+them: `auto_map`), the evaluation JSON and its plots, `training_info.json`, and the model card as
+`README.md`. A math model (`TRMForMathQA`) also gets its tokenizer and the pipeline and calculator
+files (`custom_pipelines`); a puzzle model (`TRMForPuzzles`) needs no tokenizer, and its card is read
+from the evaluation JSON of `training/evaluate_puzzles.py`. Which one a folder holds is read from its
+config. It is built under a temporary name beside it, checked (card with evaluation results, weights
+that load completely and generate), and only then moved into place, so a refused build leaves no
+folder behind; with `--push` it is uploaded with `HfApi.upload_folder` (token from `HF_TOKEN` or
+`hf auth login`). Arguments can also come from one JSON or YAML file:
+`python -m hub_cards.publish args.yaml`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import sys
@@ -27,10 +31,16 @@ import torch
 import yaml
 from huggingface_hub import HfApi, ModelCard
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-from transformers import AutoTokenizer, HfArgumentParser, PreTrainedModel
+from transformers import (
+    AutoTokenizer,
+    HfArgumentParser,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 import modeling_trm
-from modeling_trm import MATH_QA_TASK, TRMForMathQA, TRMMathQAPipeline
+from modeling_trm import MATH_QA_TASK, TRMForMathQA, TRMForPuzzles, TRMMathQAPipeline, TRMPreTrainedModel
 from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 
 from .card import (
@@ -40,12 +50,41 @@ from .card import (
     TRAINING_INFO_NAME,
     TrainingInfo,
     load_evaluations,
+    load_puzzle_evaluation,
     render_model_card,
+    render_puzzle_model_card,
 )
 
-MODELING_FILES = ("configuration_trm.py", "modeling_trm.py", "pipeline_trm.py", "calculator.py")
-CUSTOM_PIPELINES = {MATH_QA_TASK: {"impl": "pipeline_trm.TRMMathQAPipeline", "pt": ["AutoModel"]}}
-AUTO_MAP = {"AutoConfig": "configuration_trm.TRMConfig", "AutoModel": "modeling_trm.TRMForMathQA"}
+
+@dataclass(frozen=True)
+class RepoKind:
+    """What the repository of one TRM head holds.
+
+    Args:
+        model_class (`type[TRMPreTrainedModel]`): The head.
+        modeling_files (`tuple[str, ...]`): Files of the `modeling_trm` package the repository ships.
+        auto_map (`dict[str, str]`): The `auto_map` its `config.json` must have.
+        custom_pipelines (`dict`, *optional*): The `custom_pipelines` its `config.json` must have.
+    """
+
+    model_class: type[TRMPreTrainedModel]
+    modeling_files: tuple[str, ...]
+    auto_map: dict[str, str]
+    custom_pipelines: dict | None = None
+
+
+MATH_REPO = RepoKind(
+    model_class=TRMForMathQA,
+    modeling_files=("configuration_trm.py", "modeling_trm.py", "pipeline_trm.py", "calculator.py"),
+    auto_map={"AutoConfig": "configuration_trm.TRMConfig", "AutoModel": "modeling_trm.TRMForMathQA"},
+    custom_pipelines={MATH_QA_TASK: {"impl": "pipeline_trm.TRMMathQAPipeline", "pt": ["AutoModel"]}},
+)
+PUZZLE_REPO = RepoKind(
+    model_class=TRMForPuzzles,
+    modeling_files=("configuration_trm.py", "modeling_trm.py"),
+    auto_map={"AutoConfig": "configuration_trm.TRMPuzzleConfig", "AutoModel": "modeling_trm.TRMForPuzzles"},
+)
+REPO_KINDS = {kind.model_class.config_class.model_type: kind for kind in (MATH_REPO, PUZZLE_REPO)}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 TEXT_SUFFIXES = (".json", ".md", ".py", ".txt", ".jinja")
 
@@ -74,7 +113,9 @@ class PublishArguments:
             "help": f"Evaluation JSON (plots are read next to it); defaults to MODEL_DIR/{EVAL_RESULTS_NAME}."
         },
     )
-    tokenizer: str | None = field(default=None, metadata={"help": "Tokenizer folder; defaults to MODEL_DIR."})
+    tokenizer: str | None = field(
+        default=None, metadata={"help": "Math models: tokenizer folder; defaults to MODEL_DIR."}
+    )
     dtype: str | None = field(
         default=None,
         metadata={"help": f"Store the weights in this dtype, one of {tuple(DTYPES)}; default: as saved."},
@@ -84,7 +125,9 @@ class PublishArguments:
     )
     example_question: str = field(
         default=EXAMPLE_QUESTION,
-        metadata={"help": "The question of the card's usage example; it must fit max_question_length."},
+        metadata={
+            "help": "Math models: the question of the card's usage example; it must fit max_question_length."
+        },
     )
     limitation: str | None = field(
         default=None, metadata={"help": "A model-specific first item for the card's limitations."}
@@ -114,18 +157,38 @@ class PublishArguments:
             self.tokenizer = self.model_dir
 
 
-def load_model(path: str | Path, dtype: torch.dtype | str = "auto") -> PreTrainedModel:
-    """Load a TRM math model and refuse anything but a complete, exact load (`load_saved_model`).
+def repo_kind(folder: str | Path) -> RepoKind:
+    """The kind of repository a saved model folder makes, read from its `config.json` `model_type`.
+
+    Args:
+        folder (`str | Path`): A saved model folder.
+
+    Returns:
+        [`RepoKind`]: `MATH_REPO` or `PUZZLE_REPO`.
+    """
+    config_file = Path(folder) / "config.json"
+    try:
+        model_type = json.loads(config_file.read_text()).get("model_type")
+    except (OSError, json.JSONDecodeError) as error:
+        raise PublishError(f"{config_file}: the model config fails to load ({error})") from error
+    if model_type not in REPO_KINDS:
+        raise PublishError(f"{config_file}: model_type {model_type!r}; publishable are {tuple(REPO_KINDS)}.")
+    return REPO_KINDS[model_type]
+
+
+def load_model(path: str | Path, kind: RepoKind, dtype: torch.dtype | str = "auto") -> PreTrainedModel:
+    """Load a TRM model of `kind` and refuse anything but a complete, exact load (`load_saved_model`).
 
     Args:
         path (`str | Path`): A saved model folder.
+        kind (`RepoKind`): What the folder must hold.
         dtype (`torch.dtype | str`, *optional*, defaults to `"auto"`): Load in this dtype; `"auto"`: as saved.
 
     Returns:
         `PreTrainedModel`: the model, in eval mode.
     """
     try:
-        return load_saved_model(path, TRMForMathQA, dtype).eval()
+        return load_saved_model(path, kind.model_class, dtype).eval()
     except (OSError, ValueError) as error:
         raise PublishError(str(error)) from error
 
@@ -167,34 +230,46 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
     for path in (eval_json, model_dir / TRAINING_INFO_NAME):
         if not path.is_file():
             raise PublishError(f"{path} does not exist; the card is built from it.")
-    evaluations = load_evaluations(eval_json)
-    if not evaluations:
-        raise PublishError(f"{eval_json} holds no evaluation results; evaluate the model before publishing.")
     training_info = TrainingInfo.load(model_dir / TRAINING_INFO_NAME)
-    model = load_model(model_dir, DTYPES[args.dtype] if args.dtype else "auto")
-    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    try:
-        check_tokenizer_matches(tokenizer, model.config, args.tokenizer, args.model_dir)
-    except ValueError as error:
-        raise PublishError(str(error)) from error
-    example_length = len(tokenizer(args.example_question)["input_ids"])
-    if example_length > model.config.max_question_length:
-        raise PublishError(
-            f"The example question has {example_length} tokens, more than the model's "
-            f"max_question_length={model.config.max_question_length}; pass --example-question."
+    kind = repo_kind(model_dir)
+    model = load_model(model_dir, kind, DTYPES[args.dtype] if args.dtype else "auto")
+    card_arguments = dict(
+        repo_id=args.repo_id,
+        config=model.config,
+        num_parameters=model.num_parameters(),
+        dtype=str(model.dtype).removeprefix("torch."),
+        training_info=training_info,
+        limitation=args.limitation,
+    )
+    if kind is MATH_REPO:
+        evaluations = load_evaluations(eval_json)
+        if not evaluations:
+            raise PublishError(
+                f"{eval_json} holds no evaluation results; evaluate the model before publishing."
+            )
+        tokenizer = _load_math_tokenizer(args, model.config)
+        render_card = functools.partial(
+            render_model_card, evaluations=evaluations, example_question=args.example_question
+        )
+    else:
+        render_card = functools.partial(
+            render_puzzle_model_card, evaluation=load_puzzle_evaluation(eval_json)
         )
     _check_out(out, args.overwrite)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building.", dir=out.parent))
     try:
-        # Saving the pipeline saves the model and tokenizer, writes `custom_pipelines` into config.json
-        # and copies the pipeline's code, so that `pipeline(model=repo, trust_remote_code=True)` works.
-        TRMMathQAPipeline(model=model, tokenizer=tokenizer).save_pretrained(building)
+        if kind is MATH_REPO:
+            # Saving the pipeline saves the model and tokenizer, writes `custom_pipelines` into config.json
+            # and copies the pipeline's code, so that `pipeline(model=repo, trust_remote_code=True)` works.
+            TRMMathQAPipeline(model=model, tokenizer=tokenizer).save_pretrained(building)
+        else:
+            model.save_pretrained(building)
         # save_pretrained copies the modeling files too; copy them from the package explicitly so the
         # repository always runs the code this package was tested with.
         package_dir = Path(modeling_trm.__file__).parent
-        for name in MODELING_FILES:
+        for name in kind.modeling_files:
             shutil.copyfile(package_dir / name, building / name)
         plots = [name for name in PLOT_CAPTIONS if (eval_json.parent / name).is_file()]
         for name in plots:
@@ -203,18 +278,7 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
             json.dumps(_named_by_repo_id(eval_json, args.repo_id), indent=2) + "\n"
         )
         shutil.copyfile(model_dir / TRAINING_INFO_NAME, building / TRAINING_INFO_NAME)
-        card = render_model_card(
-            repo_id=args.repo_id,
-            config=model.config,
-            num_parameters=model.num_parameters(),
-            dtype=str(model.dtype).removeprefix("torch."),
-            evaluations=evaluations,
-            training_info=training_info,
-            plots=plots,
-            example_question=args.example_question,
-            limitation=args.limitation,
-        )
-        card.save(building / "README.md")
+        render_card(**card_arguments, plots=plots).save(building / "README.md")
         local_dirs = {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)}
         _refuse_machine_paths(building, local_dirs, out)
         check_repo_folder(building)
@@ -225,9 +289,28 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
     return sorted(path.name for path in out.iterdir())
 
 
+def _load_math_tokenizer(args: PublishArguments, config: PretrainedConfig) -> PreTrainedTokenizerBase:
+    """The tokenizer of `args.tokenizer`, refused unless it belongs to the model and fits the example."""
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    try:
+        check_tokenizer_matches(tokenizer, config, args.tokenizer, args.model_dir)
+    except ValueError as error:
+        raise PublishError(str(error)) from error
+    example_length = len(tokenizer(args.example_question)["input_ids"])
+    if example_length > config.max_question_length:
+        raise PublishError(
+            f"The example question has {example_length} tokens, more than the model's "
+            f"max_question_length={config.max_question_length}; pass --example-question."
+        )
+    return tokenizer
+
+
 def _named_by_repo_id(eval_json: Path, repo_id: str) -> dict:
-    """The evaluation JSON with its `model` fields (the evaluated local path) set to the repository id."""
+    """The evaluation JSON with its `model` fields (the evaluated local path) set to the repository id,
+    and a puzzle evaluation's `dataset_dir` (a local path too) cut to the folder's name."""
     data = json.loads(eval_json.read_text())
+    if "dataset_dir" in data:
+        data["dataset_dir"] = Path(data["dataset_dir"]).name
     if "evaluations" in data:
         data["evaluations"] = [
             {**evaluation, "model": repo_id} if "model" in evaluation else evaluation
@@ -258,8 +341,9 @@ def check_repo_folder(folder: str | Path) -> None:
     """Refuse a repository folder that would publish a broken model or a card without results.
 
     Checks that the card has model-index evaluation results, that `config.json` maps the Auto
-    classes to the shipped modeling files, that those equal the installed package's, and that the
-    weights load completely and answer a tokenized question with finite logits.
+    classes (and, for math, the pipeline) to the shipped modeling files, that those equal the
+    installed package's, and that the weights load completely and answer a question (math: tokenized
+    by the folder's tokenizer) or a grid (puzzles) with finite logits.
 
     Args:
         folder (`str | Path`): The repository folder.
@@ -274,36 +358,42 @@ def check_repo_folder(folder: str | Path) -> None:
         raise PublishError(f"The card {readme} has invalid metadata: {error}") from error
     if not card.data.eval_results:
         raise PublishError(f"The card {readme} has no evaluation results (model-index); refusing to publish.")
+    kind = repo_kind(folder)
     config = json.loads((folder / "config.json").read_text())
     auto_map = config.get("auto_map", {})
-    if any(auto_map.get(key) != value for key, value in AUTO_MAP.items()):
-        raise PublishError(f"{folder / 'config.json'} has auto_map {auto_map}, expected {AUTO_MAP}.")
-    if config.get("custom_pipelines") != CUSTOM_PIPELINES:
+    if any(auto_map.get(key) != value for key, value in kind.auto_map.items()):
+        raise PublishError(f"{folder / 'config.json'} has auto_map {auto_map}, expected {kind.auto_map}.")
+    if config.get("custom_pipelines") != kind.custom_pipelines:
         raise PublishError(
             f"{folder / 'config.json'} has custom_pipelines {config.get('custom_pipelines')}, "
-            f"expected {CUSTOM_PIPELINES}."
+            f"expected {kind.custom_pipelines}."
         )
     package_dir = Path(modeling_trm.__file__).parent
-    for name in MODELING_FILES:
+    for name in kind.modeling_files:
         if (folder / name).read_bytes() != (package_dir / name).read_bytes():
             raise PublishError(f"{folder / name} differs from the installed package's {name}.")
 
-    model = load_model(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    input_ids = tokenizer(EXAMPLE_QUESTION, return_tensors="pt")["input_ids"]
-    input_ids = input_ids[:, : model.config.max_question_length]
-    if int(input_ids.max()) >= model.config.vocab_size:
-        raise PublishError(
-            f"The tokenizer produces id {int(input_ids.max())} but the model's vocab_size is "
-            f"{model.config.vocab_size}; the tokenizer does not belong to this model."
-        )
+    model = load_model(folder, kind)
+    if kind is MATH_REPO:
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        input_ids = tokenizer(EXAMPLE_QUESTION, return_tensors="pt")["input_ids"]
+        input_ids = input_ids[:, : model.config.max_question_length]
+        if int(input_ids.max()) >= model.config.vocab_size:
+            raise PublishError(
+                f"The tokenizer produces id {int(input_ids.max())} but the model's vocab_size is "
+                f"{model.config.vocab_size}; the tokenizer does not belong to this model."
+            )
+        output_length = model.config.answer_length
+    else:
+        input_ids = torch.zeros(1, model.config.seq_len, dtype=torch.long)  # a grid of pad tokens
+        output_length = model.config.seq_len
     with torch.no_grad():
         logits = model(input_ids).logits
         answer = model.generate(input_ids)
     if not torch.isfinite(logits).all():
         raise PublishError(f"The model in {folder} produces non-finite logits.")
-    if tuple(answer.shape) != (1, model.config.answer_length):
-        raise PublishError(f"`generate` returned shape {tuple(answer.shape)}, expected (1, answer_length).")
+    if tuple(answer.shape) != (1, output_length):
+        raise PublishError(f"`generate` returned shape {tuple(answer.shape)}, expected (1, {output_length}).")
 
 
 def push_repo_folder(folder: str | Path, repo_id: str, private: bool) -> str:

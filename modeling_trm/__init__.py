@@ -4,10 +4,16 @@
 from transformers import AutoConfig, AutoModel
 from transformers.pipelines import PIPELINE_REGISTRY
 
-from .configuration_trm import TRMConfig
-from .configuration_trm_puzzle import TRMPuzzleConfig
-from .modeling_trm import TRMCarry, TRMForMathQA, TRMGenerateOutput, TRMOutput, TRMPreTrainedModel
-from .modeling_trm_puzzle import TRMForPuzzles
+from .configuration_trm import TRMConfig, TRMPuzzleConfig
+from .modeling_trm import (
+    IGNORE_INDEX,
+    TRMCarry,
+    TRMForMathQA,
+    TRMForPuzzles,
+    TRMGenerateOutput,
+    TRMOutput,
+    TRMPreTrainedModel,
+)
 from .pipeline_trm import TASK as MATH_QA_TASK
 from .pipeline_trm import TRMMathQAPipeline
 
@@ -24,6 +30,7 @@ TRMForPuzzles.register_for_auto_class("AutoModel")
 PIPELINE_REGISTRY.register_pipeline(MATH_QA_TASK, pipeline_class=TRMMathQAPipeline, pt_model=AutoModel)
 
 __all__ = [
+    "IGNORE_INDEX",
     "MATH_QA_TASK",
     "TRMCarry",
     "TRMConfig",

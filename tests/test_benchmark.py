@@ -118,6 +118,7 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
     assert inference["num_examples"] == TINY.max_eval_examples
     assert is_positive(inference["act_speedup"])
     assert -1.0 <= inference["accuracy_delta"] <= 1.0
+    assert inference["score"] == "string_exact_match"  # math answers compare as decoded strings
     for mode in ("act", "all_steps"):
         assert is_positive(inference[mode]["examples_per_s"])
         assert 1 <= inference[mode]["mean_steps"] <= inference["max_supervision_steps"]
@@ -135,7 +136,8 @@ def test_inference_on_a_puzzle_model_scores_whole_grids_at_a_halt_threshold(tmp_
     inference = benchmark.benchmark_inference(settings)
     assert inference["num_examples"] == 6 and inference["halt_threshold"] == -6.0
     assert inference["act"]["mean_steps"] == 1.0 and inference["all_steps"]["mean_steps"] == 3.0
-    assert 0.0 <= inference["act"]["exact_match"] <= 1.0 and is_positive(inference["act_speedup"])
+    assert inference["score"] == "exact_accuracy"  # whole grids, not decoded strings
+    assert 0.0 <= inference["act"]["exact_accuracy"] <= 1.0 and is_positive(inference["act_speedup"])
     with pytest.raises(ValueError, match="eval_skip_examples 8: the test split has 8 rows"):
         benchmark.load_eval_batches(dataclasses.replace(settings, eval_skip_examples=8))
 

@@ -14,9 +14,9 @@ from modeling_trm import TRMConfig, TRMForMathQA
 from tokenization import DEFAULT_TOKENIZER_PATH
 from training.arguments import DataArguments
 from training.data.collator import IGNORE_INDEX, MathCollator
-from training.data.describe import describe
 from training.data.filtering import filter_by_length, tokenize_records
 from training.data.math_datasets import build_eval_dataset, build_math_datasets
+from training.describe_data import describe
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -1,5 +1,5 @@
-"""The Mathematics Dataset: loading and validating its files, splits, module filters and subsets, the
-string exact-match metric, and per-module scores from `training.evaluate_model`."""
+"""The Mathematics Dataset: loading and validating its files, splits, module filters and subsets, and
+per-module scores from `training.evaluate_model`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,16 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
-from transformers import AutoTokenizer, EvalPrediction
+from transformers import AutoTokenizer
 
 from modeling_trm import TRMConfig, TRMForMathQA
 from tokenization import DEFAULT_TOKENIZER_PATH
 from training.arguments import DataArguments
 from training.data.mathematics_dataset import VALIDATION_PER_GROUP, load_mathematics, train_module
 from training.evaluate_model import main as evaluate_model
-from training.evaluation import AnswerScorer
-from training.metrics import extract_final_answer, string_exact_matches
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MATHEMATICS = DATA / "mathematics-dataset"
@@ -177,32 +174,6 @@ def test_max_examples_draws_evenly_per_module_and_difficulty_with_a_seed(tmp_pat
     assert lines == sorted(lines)
     assert load_mathematics(tmp_path, "train", max_examples=14)["id"] == subset["id"]
     assert load_mathematics(tmp_path, "train", max_examples=14, seed=1)["id"] != subset["id"]
-
-
-def test_string_exact_match_compares_whole_strings_not_numbers() -> None:
-    predictions = ["-5/16", "2.0", "2", " 2", "4.62196"]
-    references = ["-5/16", "2", "2", "2", "-4.62196"]
-    assert string_exact_matches(predictions, references).tolist() == [True, False, True, False, False]
-    # GSM8K's numeric reading would count "2.0" as "2": the two metrics are different on purpose.
-    assert extract_final_answer("2.0") == extract_final_answer("2")
-    with pytest.raises(ValueError):
-        string_exact_matches(["1"], ["1", "2"])
-
-
-def test_trainer_metrics_score_fractions_by_string_where_numeric_accuracy_misreads_them() -> None:
-    tokenizer = AutoTokenizer.from_pretrained(DEFAULT_TOKENIZER_PATH)
-
-    def slots(answers: list[str]) -> np.ndarray:
-        ids = [
-            tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-            for answer in answers
-        ]
-        return np.array([row + [-100] * (8 - len(row)) for row in ids])
-
-    predictions, labels = slots(["3/16", "-5/16"]), slots(["-5/16", "-5/16"])
-    scores = AnswerScorer(tokenizer)(EvalPrediction(predictions=predictions, label_ids=labels))
-    # Numeric accuracy reads the last number of each, 16, so it counts "3/16" as right.
-    assert scores["accuracy"] == 1.0 and scores["string_exact_match"] == 0.5 == scores["exact_match"]
 
 
 @needs_data

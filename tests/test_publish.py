@@ -1,4 +1,5 @@
-"""Publishing a TRM model: the repository folder, its card, the refusals, and a push to a loopback Hub."""
+"""Publishing a TRM model (math and puzzles): the repository folder, its card, the refusals, and a push to
+a loopback Hub."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from hub_server import LocalHub, loopback_only
 from huggingface_hub import ModelCardData, metadata_load
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from safetensors.torch import load_file, save_file
+from tiny_models import save_tiny_sudoku
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerFast
 
 import modeling_trm
 from hub_cards.card import TrainingInfo, load_evaluations, render_model_card
-from hub_cards.publish import MODELING_FILES, PublishError, check_repo_folder, main
+from hub_cards.publish import MATH_REPO, PUZZLE_REPO, PublishError, check_repo_folder, main
 from modeling_trm import TRMConfig, TRMForMathQA
+from training.data.puzzles import collate_puzzles, load_puzzle_dataset, to_model_columns
+from training.evaluate_puzzles import main as evaluate_puzzles
 from training.evaluation import evaluate_math_model
 from training.plots import plot_halting_histogram, plot_refinement_curve
 
@@ -50,12 +54,9 @@ SCORES = {"gsm8k": {"accuracy": 0.375, "exact_match": 0.25}, "svamp": {"accuracy
 # A fresh interpreter with an empty cache that cannot import this project: load the pushed repository
 # through HF_ENDPOINT (only 127.0.0.1 reachable) and the built folder from disk, both with remote code,
 # run the card's usage example, and save what the models answer.
-_LOAD_WITHOUT_PACKAGE = textwrap.dedent(
+_WITHOUT_PACKAGE = textwrap.dedent(
     """
     import contextlib, importlib.abc, io, json, sys
-
-    tests_dir, repo_id, folder, example, questions, out = sys.argv[1:]
-    sys.path.insert(0, tests_dir)
 
     class Block(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
@@ -63,6 +64,12 @@ _LOAD_WITHOUT_PACKAGE = textwrap.dedent(
                 raise ImportError(f"{name} is blocked: the repository must be self-contained")
 
     sys.meta_path.insert(0, Block())
+    """
+)
+_LOAD_WITHOUT_PACKAGE = _WITHOUT_PACKAGE + textwrap.dedent(
+    """
+    tests_dir, repo_id, folder, example, questions, out = sys.argv[1:]
+    sys.path.insert(0, tests_dir)
     import torch
     from hub_server import loopback_only
     from transformers import AutoModel, AutoTokenizer, pipeline
@@ -83,6 +90,28 @@ _LOAD_WITHOUT_PACKAGE = textwrap.dedent(
             exec(open(example).read(), {})
     saved = {"input_ids": inputs["input_ids"], "answers": answers, "solved": solved}
     torch.save({**saved, "printed": printed.getvalue()}, out)
+    """
+)
+# The same for a puzzle repository: the model from the Hub and from disk answers the grids it is given.
+_LOAD_PUZZLE_WITHOUT_PACKAGE = _WITHOUT_PACKAGE + textwrap.dedent(
+    """
+    tests_dir, repo_id, folder, example, grids, out = sys.argv[1:]
+    sys.path.insert(0, tests_dir)
+    import torch
+    from hub_server import loopback_only
+    from transformers import AutoModel
+
+    grids, solved = torch.load(grids), {}
+    with loopback_only():
+        for source in (repo_id, folder):
+            model = AutoModel.from_pretrained(source, trust_remote_code=True).eval()
+            assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
+            assert type(model).__name__ == "TRMForPuzzles", type(model)
+            solved[source] = model.generate(grids["input_ids"], grids["puzzle_identifiers"])
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(open(example).read(), {})
+    torch.save({"solved": solved, "printed": printed.getvalue()}, out)
     """
 )
 
@@ -221,7 +250,7 @@ def test_pushed_repo_loads_through_the_loopback_hub_without_the_package(
     assert ("POST", "/api/validate-yaml") in calls
     assert calls.count(("POST", f"/api/models/{REPO_ID}/commit/main")) == 1
     downloaded = {path.rsplit("/", 1)[1] for method, path in calls if path.startswith(f"/{REPO_ID}/resolve/")}
-    assert {"config.json", "model.safetensors", "tokenizer.json", *MODELING_FILES} <= downloaded
+    assert {"config.json", "model.safetensors", "tokenizer.json", *MATH_REPO.modeling_files} <= downloaded
 
 
 def test_installed_package_loads_the_folder_without_remote_code(published: Path, model_dir: Path) -> None:
@@ -234,7 +263,7 @@ def test_installed_package_loads_the_folder_without_remote_code(published: Path,
 
 def test_exported_modeling_files_are_byte_identical_to_the_package(published: Path) -> None:
     package_dir = Path(modeling_trm.__file__).parent
-    for name in MODELING_FILES:
+    for name in MATH_REPO.modeling_files:
         assert (published / name).read_bytes() == (package_dir / name).read_bytes(), name
     config = json.loads((published / "config.json").read_text())
     assert config["auto_map"] == {
@@ -254,7 +283,7 @@ def test_folder_holds_the_repository_files_and_no_machine_paths(
         "model.safetensors",
         "tokenizer.json",
         "tokenizer_config.json",
-        *MODELING_FILES,
+        *MATH_REPO.modeling_files,
         "eval_results.json",
         "training_info.json",
         "refinement_curve.png",
@@ -439,3 +468,103 @@ def test_card_lists_a_model_specific_limitation_first(model_dir: Path) -> None:
     card = render_model_card(REPO_ID, config, 1000, "float32", evaluations, info, plots=[], limitation=note)
     limitations = card.text.split("## Limitations")[1]
     assert limitations.lstrip().startswith(f"- {note}")
+
+
+PUZZLE_REPO_ID = "org/trm-sudoku"
+PUZZLE_TRAINING_INFO = {
+    "command": "python training/train_puzzles.py --config training/configs/sudoku6_cpu.yaml "
+    "--dataset_dir data/sudoku4 --max_steps 3",
+    "dataset": "sudoku",
+    "num_train_examples": 8,
+}
+
+
+@pytest.fixture(scope="module")
+def puzzle_model_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """What puzzle training and evaluation leave behind: the tiny Sudoku model of `tiny_models`, its
+    `training_info.json`, and the `eval_results.json` and plots of `training/evaluate_puzzles.py`;
+    returns `(dataset_dir, model_dir)`."""
+    dataset_dir, model_dir = save_tiny_sudoku(tmp_path_factory.mktemp("trained_puzzle"))
+    (model_dir / "training_info.json").write_text(json.dumps(PUZZLE_TRAINING_INFO))
+    evaluate_puzzles(["--model", str(model_dir), "--dataset_dir", str(dataset_dir), "--out", str(model_dir)])
+    return dataset_dir, model_dir
+
+
+@pytest.fixture(scope="module")
+def published_puzzle(
+    puzzle_model_dir: tuple[Path, Path], hub: LocalHub, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The puzzle repository folder, built and pushed by the CLI in a subprocess."""
+    out = tmp_path_factory.mktemp("puzzle_repo") / "trm-sudoku"
+    env = {**hub.client_env(tmp_path_factory.mktemp("puzzle_publisher_home")), "HF_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "hub_cards.publish", "--model-dir", str(puzzle_model_dir[1])]
+    command += ["--repo-id", PUZZLE_REPO_ID, "--out", str(out), "--push"]
+    result = subprocess.run(command, env=env, cwd=out.parent, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_pushed_puzzle_repo_loads_through_the_loopback_hub_without_the_package(
+    published_puzzle: Path, puzzle_model_dir: tuple[Path, Path], hub: LocalHub, tmp_path: Path
+) -> None:
+    test_split = load_puzzle_dataset(puzzle_model_dir[0])[0]["test"]
+    grids = collate_puzzles(to_model_columns(test_split).select(range(4)))
+    torch.save(grids, tmp_path / "grids.pt")
+    readme = (published_puzzle / "README.md").read_text()
+    example = tmp_path / "example.py"
+    example.write_text(re.search(r"```python\n(.*?)```", readme, re.DOTALL)[1])
+    out = tmp_path / "solved.pt"
+    subprocess.run(
+        [sys.executable, "-c", _LOAD_PUZZLE_WITHOUT_PACKAGE, str(Path(__file__).parent), PUZZLE_REPO_ID]
+        + [str(published_puzzle), str(example), str(tmp_path / "grids.pt"), str(out)],
+        env=hub.client_env(tmp_path / "empty_home"),
+        cwd=tmp_path,
+        check=True,
+        timeout=120,
+    )
+    loaded = torch.load(out)
+
+    model = AutoModel.from_pretrained(published_puzzle).eval()
+    assert type(model) is modeling_trm.TRMForPuzzles  # the installed package, without remote code
+    expected = model.generate(grids["input_ids"], grids["puzzle_identifiers"])
+    assert torch.equal(loaded["solved"][PUZZLE_REPO_ID], expected)
+    assert torch.equal(loaded["solved"][str(published_puzzle)], expected)
+    assert "step 1: " in loaded["printed"] and "halted after " in loaded["printed"]
+    assert hub.files(PUZZLE_REPO_ID) == {path.name: path.read_bytes() for path in published_puzzle.iterdir()}
+
+
+def test_puzzle_repo_holds_its_files_and_a_card_of_its_evaluation(
+    published_puzzle: Path, puzzle_model_dir: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    names = {path.name for path in published_puzzle.iterdir()}
+    assert names == {
+        "README.md",
+        "config.json",
+        "generation_config.json",
+        "model.safetensors",
+        *PUZZLE_REPO.modeling_files,
+        "eval_results.json",
+        "training_info.json",
+        "refinement_curve.png",
+        "halting_histogram.png",
+    }
+    base = str(tmp_path_factory.getbasetemp()).encode()
+    assert [path.name for path in published_puzzle.iterdir() if base in path.read_bytes()] == []
+    config = json.loads((published_puzzle / "config.json").read_text())
+    assert config["auto_map"] == PUZZLE_REPO.auto_map and "custom_pipelines" not in config
+
+    evaluation = json.loads((puzzle_model_dir[1] / "eval_results.json").read_text())
+    published_evaluation = json.loads((published_puzzle / "eval_results.json").read_text())
+    assert published_evaluation["results"] == evaluation["results"]
+    assert (
+        published_evaluation["model"] == PUZZLE_REPO_ID and published_evaluation["dataset_dir"] == "sudoku4"
+    )
+    metadata = metadata_load(published_puzzle / "README.md")
+    assert ModelCardData(**metadata).eval_results and "sudoku" in metadata["tags"]
+    _, results = model_index_to_eval_results(metadata["model-index"])
+    found = {(r.dataset_type, r.dataset_split, r.metric_type): r.metric_value for r in results}
+    assert found == {
+        ("sudoku", "test", "exact_match"): evaluation["results"]["exact_accuracy"],
+        ("sudoku", "test", "accuracy"): evaluation["results"]["token_accuracy"],
+    }
+    assert f"```bash\n{PUZZLE_TRAINING_INFO['command']}\n```" in (published_puzzle / "README.md").read_text()

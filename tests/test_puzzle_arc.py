@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from modeling_trm import IGNORE_INDEX
 from training.data.puzzles.arc import (
     ArcAugmentation,
     ArcConfig,
@@ -16,7 +17,6 @@ from training.data.puzzles.arc import (
     load_arc_tasks,
 )
 from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
-from training.data.puzzles.common import IGNORE_LABEL_ID
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TRAINING_IDS = ["007bbfb7", "00d62c1b", "017c7c7b"]
@@ -105,7 +105,7 @@ def test_splits_follow_the_reference_layout(built):
     assert (built.metadata.vocab_size, built.metadata.seq_len) == (12, 900)
     labels = np.asarray(test["labels"])
     inputs = np.asarray(test["inputs"])
-    assert ((labels == IGNORE_LABEL_ID) | (labels >= 1)).all() and (inputs >= 0).all()
+    assert ((labels == IGNORE_INDEX) | (labels >= 1)).all() and (inputs >= 0).all()
 
 
 def test_test_rows_invert_to_the_original_pairs(built):
@@ -115,7 +115,7 @@ def test_test_rows_invert_to_the_original_pairs(built):
         augmentation = ArcAugmentation.from_string(row["augmentation"])
         pair = evaluation[row["group"]]["test"][row["pair_index"]]
         assert augmentation.invert(decode_arc_grid(np.asarray(row["inputs"]))).tolist() == pair["input"]
-        label = np.where(np.asarray(row["labels"]) == IGNORE_LABEL_ID, 0, row["labels"])
+        label = np.where(np.asarray(row["labels"]) == IGNORE_INDEX, 0, row["labels"])
         assert augmentation.invert(decode_arc_grid(label)).tolist() == pair["output"]
 
 
@@ -152,7 +152,7 @@ def test_evaluator_votes_over_inverted_augmentations(built, tmp_path):
     built.save(tmp_path / "arc")
     test = built.splits["test"]
     test_tasks = load_test_tasks(tmp_path / "arc")
-    perfect = np.where(np.asarray(test["labels"]) == IGNORE_LABEL_ID, 0, test["labels"])
+    perfect = np.where(np.asarray(test["labels"]) == IGNORE_INDEX, 0, test["labels"])
     result = evaluate_arc(perfect, test, test_tasks)
     assert result["pass@1"] == result["pass@2"] == 1.0 and result["num_tasks"] == 3
 

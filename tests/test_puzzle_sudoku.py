@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.data.puzzles.common import IGNORE_LABEL_ID, load_puzzle_dataset
+from modeling_trm import IGNORE_INDEX
+from training.data.puzzles.common import load_puzzle_dataset
 from training.data.puzzles.sudoku import (
     SudokuConfig,
     build_sudoku,
@@ -101,7 +102,7 @@ def test_labels_and_metadata_follow_the_token_table(built):
     inputs = np.asarray(built.splits["train"]["inputs"])
     labels = np.asarray(built.splits["train"]["labels"])
     assert inputs.min() >= 1 and inputs.max() <= 10 and labels.min() >= 2 and labels.max() <= 10
-    assert IGNORE_LABEL_ID not in labels
+    assert IGNORE_INDEX not in labels
     assert set(built.splits["train"]["puzzle_identifier"]) == {0}
 
 

@@ -9,7 +9,7 @@ import torch
 from transformers import TrainingArguments
 
 from modeling_trm import TRMConfig, TRMForMathQA, TRMForPuzzles, TRMPuzzleConfig
-from training.data.puzzle_batches import collate_puzzles
+from training.data.puzzles.collator import collate_puzzles
 from training.sign_sgd import AdamWWithSignSGD, SignSGD
 from training.trainer import TRMTrainer
 

@@ -21,6 +21,18 @@ TINY_MATH_CONFIG = dict(
     max_question_length=12,
     answer_length=5,
 )
+TINY_PUZZLE_CONFIG = dict(
+    seq_len=16,
+    vocab_size=6,
+    num_puzzle_identifiers=5,
+    puzzle_emb_len=2,
+    hidden_size=32,
+    num_heads=4,
+    num_layers=2,
+    H_cycles=3,
+    L_cycles=2,
+    halt_max_steps=5,
+)
 
 
 def save_tiny_sudoku(folder: Path) -> tuple[Path, Path]:

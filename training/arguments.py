@@ -1,4 +1,10 @@
-"""Command-line arguments of `training/train.py`, as `HfArgumentParser` dataclasses plus a YAML file."""
+"""Command-line arguments of the training entry points, as `HfArgumentParser` dataclasses plus a YAML file.
+
+Math (`training/train.py`): `ModelArguments`, `DataArguments`, `TRMTrainingArguments` (`parse_arguments`).
+Puzzles (`training/train_puzzles.py`): `PuzzleModelArguments`, `PuzzleDataArguments`,
+`TRMTrainingArguments` (`parse_puzzle_arguments`). The model fields of a fresh model default to the
+config classes' defaults (`TRMConfig`, `TRMPuzzleConfig`), read from them rather than written again.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,15 @@ import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
+from modeling_trm import TRMConfig, TRMPuzzleConfig
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
 
 from .precision import bf16_is_faster
 
 DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "trm-math-bpe")
+# The configs' own defaults (the paper's), so that an argument left unset builds the default config.
+_MATH_DEFAULTS = TRMConfig()
+_PUZZLE_DEFAULTS = TRMPuzzleConfig()
 
 
 @dataclass
@@ -28,19 +38,33 @@ class RecursionArguments:
         default=None,
         metadata={"help": "Start from this saved model (path or Hub id); the fields below are ignored."},
     )
-    hidden_size: int = field(default=512, metadata={"help": "Width D of x, y, z."})
-    num_heads: int = field(default=8, metadata={"help": "Attention heads."})
-    expansion: float = field(default=4.0, metadata={"help": "SwiGLU expansion."})
-    num_layers: int = field(default=2, metadata={"help": "Blocks in the tiny network."})
-    H_cycles: int = field(default=3, metadata={"help": "T: improvement cycles per supervision step."})
-    L_cycles: int = field(default=6, metadata={"help": "n: latent updates per cycle."})
-    halt_max_steps: int = field(default=16, metadata={"help": "N_sup: supervision steps at most."})
-    halt_exploration_prob: float = field(default=0.1, metadata={"help": "ACT exploration probability."})
-    mixer: str = field(default="attention", metadata={"help": f"Token mixer, one of {MIXERS}."})
-    pos_encoding: str = field(default="rope", metadata={"help": f"One of {POS_ENCODINGS}."})
-    single_pass: bool = field(default=False, metadata={"help": "Train the single-pass baseline instead."})
-    loss_type: str = field(default="stablemax", metadata={"help": f"One of {LOSS_TYPES}."})
-    q_loss_weight: float = field(default=0.5, metadata={"help": "Weight of the halting loss."})
+    hidden_size: int = field(default=_MATH_DEFAULTS.hidden_size, metadata={"help": "Width D of x, y, z."})
+    num_heads: int = field(default=_MATH_DEFAULTS.num_heads, metadata={"help": "Attention heads."})
+    expansion: float = field(default=_MATH_DEFAULTS.expansion, metadata={"help": "SwiGLU expansion."})
+    num_layers: int = field(
+        default=_MATH_DEFAULTS.num_layers, metadata={"help": "Blocks in the tiny network."}
+    )
+    H_cycles: int = field(
+        default=_MATH_DEFAULTS.H_cycles, metadata={"help": "T: improvement cycles per supervision step."}
+    )
+    L_cycles: int = field(default=_MATH_DEFAULTS.L_cycles, metadata={"help": "n: latent updates per cycle."})
+    halt_max_steps: int = field(
+        default=_MATH_DEFAULTS.halt_max_steps, metadata={"help": "N_sup: supervision steps at most."}
+    )
+    halt_exploration_prob: float = field(
+        default=_MATH_DEFAULTS.halt_exploration_prob, metadata={"help": "ACT exploration probability."}
+    )
+    mixer: str = field(default=_MATH_DEFAULTS.mixer, metadata={"help": f"Token mixer, one of {MIXERS}."})
+    pos_encoding: str = field(
+        default=_MATH_DEFAULTS.pos_encoding, metadata={"help": f"One of {POS_ENCODINGS}."}
+    )
+    single_pass: bool = field(
+        default=_MATH_DEFAULTS.single_pass, metadata={"help": "Train the single-pass baseline instead."}
+    )
+    loss_type: str = field(default=_MATH_DEFAULTS.loss_type, metadata={"help": f"One of {LOSS_TYPES}."})
+    q_loss_weight: float = field(
+        default=_MATH_DEFAULTS.q_loss_weight, metadata={"help": "Weight of the halting loss."}
+    )
 
     def config_kwargs(self) -> dict:
         """The model config fields given here (all but where to load from)."""
@@ -55,8 +79,12 @@ class ModelArguments(RecursionArguments):
     tokenizer_name_or_path: str = field(
         default=DEFAULT_TOKENIZER, metadata={"help": "Tokenizer path or Hub id."}
     )
-    max_question_length: int = field(default=192, metadata={"help": "Longest question in tokens."})
-    answer_length: int = field(default=48, metadata={"help": "Answer slots (target tokens + eos)."})
+    max_question_length: int = field(
+        default=_MATH_DEFAULTS.max_question_length, metadata={"help": "Longest question in tokens."}
+    )
+    answer_length: int = field(
+        default=_MATH_DEFAULTS.answer_length, metadata={"help": "Answer slots (target tokens + eos)."}
+    )
 
 
 @dataclass
@@ -136,6 +164,46 @@ class DataArguments:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"`{name}` must be at least 1 (a data set needs an example), got {value}.")
+
+
+@dataclass
+class PuzzleModelArguments(RecursionArguments):
+    """Which puzzle model to train: a saved one, or a fresh `TRMPuzzleConfig` from these fields and the
+    dataset (grid size, vocabulary and puzzle identifiers come from its `metadata.json`).
+
+    Three defaults differ from `TRMPuzzleConfig`'s on purpose: the paper's Sudoku recipe (TRM-MLP
+    without position encoding, puzzle-embedding rate 1e-4), where the config keeps the general model
+    and the reference code's rate (1e-2).
+    """
+
+    mixer: str = field(default="mlp", metadata={"help": f"Token mixer, one of {MIXERS}."})
+    pos_encoding: str = field(default="none", metadata={"help": f"One of {POS_ENCODINGS}."})
+    puzzle_emb_len: int = field(
+        default=_PUZZLE_DEFAULTS.puzzle_emb_len, metadata={"help": "Puzzle-embedding positions (0: none)."}
+    )
+    puzzle_emb_lr: float = field(
+        default=1e-4, metadata={"help": "Sign-SGD learning rate of the puzzle embedding."}
+    )
+
+
+@dataclass
+class PuzzleDataArguments:
+    """Which puzzle dataset to train and evaluate on."""
+
+    dataset_dir: str = field(
+        metadata={
+            "help": "Folder written by `python -m training.data.puzzles.build` (train and test splits)."
+        }
+    )
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on at most this many."})
+    eval_use_act: bool = field(
+        default=True,
+        metadata={"help": "Evaluate with ACT halting; false runs all N_sup steps (the paper's protocol)."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_eval_samples is not None and self.max_eval_samples < 1:
+            raise ValueError(f"`max_eval_samples` must be at least 1, got {self.max_eval_samples}.")
 
 
 @dataclass
@@ -268,3 +336,10 @@ def parse_arguments(
 ) -> tuple[ModelArguments, DataArguments, TRMTrainingArguments]:
     """The math training arguments from `--config FILE.yaml` (optional) and the command line."""
     return parse_with_config((ModelArguments, DataArguments, TRMTrainingArguments), argv)
+
+
+def parse_puzzle_arguments(
+    argv: list[str] | None = None,
+) -> tuple[PuzzleModelArguments, PuzzleDataArguments, TRMTrainingArguments]:
+    """The puzzle training arguments from `--config FILE.yaml` (optional) and the command line."""
+    return parse_with_config((PuzzleModelArguments, PuzzleDataArguments, TRMTrainingArguments), argv)

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from collections import Counter
 from pathlib import Path
 
 import torch
@@ -27,71 +25,12 @@ from torch.utils.data import DataLoader
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMForPuzzles
 from modeling_trm.loading import load_saved_model
-from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.arc import TEST_TASKS_FILE
 from training.data.puzzles.arc_eval import evaluate_arc, load_test_tasks
+from training.data.puzzles.collator import check_model_fits, collate_puzzles, to_model_columns
 from training.data.puzzles.common import load_puzzle_dataset
-from training.evaluation import add_inference_arguments
+from training.evaluation import add_inference_arguments, evaluate_puzzle_model
 from training.plots import plot_halting_histogram, plot_refinement_curve
-
-IGNORE_INDEX = -100
-
-
-def grid_scores(predictions: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-    """Whole-grid and per-cell accuracy over the labelled cells of `labels` `[N, seq_len]`."""
-    valid = labels != IGNORE_INDEX
-    right = predictions == labels
-    return {
-        "exact_accuracy": int((right | ~valid).all(-1).sum()) / len(labels),
-        "token_accuracy": int((right & valid).sum()) / max(int(valid.sum()), 1),
-    }
-
-
-@torch.inference_mode()
-def evaluate_puzzle_model(
-    model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]
-) -> tuple[dict, torch.Tensor]:
-    """Score `model` on `batches` with ACT halting and with every supervision step run.
-
-    Returns:
-        `tuple[dict, torch.Tensor]`: the results and the all-steps predictions `[N, seq_len]`. Results:
-        `num_examples`, `exact_accuracy`, `token_accuracy`, `mean_halt_steps`,
-        `halt_step_histogram` (ACT); `exact_accuracy_per_step`, `token_accuracy_per_step`,
-        `exact_accuracy_all_steps` (every step run); `examples_per_second` of both modes. `accuracy`
-        and `accuracy_per_step` repeat the exact accuracies for the shared plots.
-    """
-    labels = torch.cat([batch["labels"] for batch in batches]).cpu()
-    inputs = [{k: v for k, v in batch.items() if k != "labels"} for batch in batches]
-
-    start = time.perf_counter()
-    act = [model.generate(**batch, return_dict_in_generate=True) for batch in inputs]
-    act_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    full = [
-        model.generate(**batch, use_act=False, return_dict_in_generate=True, output_step_predictions=True)
-        for batch in inputs
-    ]
-    full_seconds = time.perf_counter() - start
-
-    act_scores = grid_scores(torch.cat([out.sequences for out in act]).cpu(), labels)
-    steps = torch.cat([out.num_steps for out in act]).cpu()
-    per_step = torch.cat([out.step_predictions for out in full], dim=1).cpu()  # [steps, N, seq_len]
-    step_scores = [grid_scores(prediction, labels) for prediction in per_step]
-    histogram = Counter(steps.tolist())
-    results = {
-        "num_examples": len(labels),
-        **act_scores,
-        "accuracy": act_scores["exact_accuracy"],
-        "mean_halt_steps": float(steps.float().mean()),
-        "halt_step_histogram": {int(step): histogram[step] for step in sorted(histogram)},
-        "exact_accuracy_all_steps": step_scores[-1]["exact_accuracy"],
-        "exact_accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
-        "token_accuracy_per_step": [scores["token_accuracy"] for scores in step_scores],
-        "accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
-        "examples_per_second": len(labels) / act_seconds,
-        "examples_per_second_all_steps": len(labels) / full_seconds,
-    }
-    return results, per_step[-1]
 
 
 def summary(results: dict) -> str:

@@ -1,5 +1,7 @@
-"""Scoring a TRM math model (ACT accuracy, the refinement curve, halting, latent dynamics) and the
-evaluation CLIs' shared inference arguments."""
+"""Scoring a saved TRM model on held-out batches, with ACT halting and with every supervision step
+run: `evaluate_math_model` (accuracy, the refinement curve, halting, latent dynamics) and
+`evaluate_puzzle_model` (grid accuracy, the refinement curve, halting); and the evaluation CLIs'
+shared inference arguments. The CLIs are `training/evaluate_model.py` and `training/evaluate_puzzles.py`."""
 
 from __future__ import annotations
 
@@ -14,9 +16,8 @@ from transformers import PreTrainedTokenizerBase
 
 from modeling_trm.calculator import ANSWER_SEPARATOR, execute_chain
 
-from .metrics import load_gsm8k_accuracy, string_exact_matches
-
-IGNORE_INDEX = -100
+from .data.collator import decode_answers
+from .metrics import grid_scores, load_gsm8k_accuracy, string_exact_matches, token_exact_match
 
 
 def add_inference_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,51 +31,6 @@ def add_inference_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="ACT halts a sequence once its halting logit exceeds this; default: the model config's.",
     )
-
-
-def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor | np.ndarray) -> list[str]:
-    """Decode answer slots up to the first eos (or -100 padding) into strings."""
-    answers = []
-    for row in np.asarray(token_ids).tolist():
-        kept = []
-        for token in row:
-            if token in (tokenizer.eos_token_id, IGNORE_INDEX):
-                break
-            kept.append(token)
-        answers.append(tokenizer.decode(kept, skip_special_tokens=True).strip())
-    return answers
-
-
-def exact_matches(predictions: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Whether each predicted answer equals its label on every labelled slot (boolean per row)."""
-    predictions, labels = np.asarray(predictions), np.asarray(labels)
-    valid = labels != IGNORE_INDEX
-    return ((predictions == labels) | ~valid).all(-1)
-
-
-class AnswerScorer:
-    """`compute_metrics` for the Trainer: token-exact match, numeric (GSM8K-style) accuracy and string
-    exact match (the whole decoded answer, the Mathematics Dataset's metric: `"3/16"` does not answer
-    `"-5/16"`, which numeric accuracy reads as 16 both).
-
-    Args:
-        tokenizer (`PreTrainedTokenizerBase`): Decodes predicted and reference answers.
-    """
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
-        self.tokenizer = tokenizer
-        self.metric = load_gsm8k_accuracy(keep_in_memory=True)
-
-    def __call__(self, eval_prediction) -> dict[str, float]:
-        predictions, labels = eval_prediction.predictions, eval_prediction.label_ids
-        predicted = decode_answers(self.tokenizer, predictions)
-        references = decode_answers(self.tokenizer, labels)
-        scores = self.metric.compute(predictions=predicted, references=references)
-        return {
-            "accuracy": scores["accuracy"],
-            "exact_match": float(exact_matches(predictions, labels).mean()),
-            "string_exact_match": float(string_exact_matches(predicted, references).mean()),
-        }
 
 
 @torch.inference_mode()
@@ -153,16 +109,19 @@ def evaluate_math_model(
 
     act_answers = decode_answers(tokenizer, act_all)
     step_answers = [decode_answers(tokenizer, step) for step in per_step]
+    act_token_matches = token_exact_match(act_all, labels_all).cpu().numpy()
     act_string_matches = string_exact_matches(act_answers, references)
     histogram = Counter(steps_all.tolist())
     results = {
         "num_examples": num_examples,
         "accuracy": accuracy(act_answers),
-        "exact_match": float(exact_matches(act_all, labels_all).mean()),
+        "exact_match": float(act_token_matches.mean()),
         "string_exact_match": float(act_string_matches.mean()),
         "accuracy_all_steps": accuracy(step_answers[-1]),
         "accuracy_per_step": [accuracy(answers) for answers in step_answers],
-        "exact_match_per_step": [float(exact_matches(step, labels_all).mean()) for step in per_step],
+        "exact_match_per_step": [
+            float(token_exact_match(step, labels_all).cpu().numpy().mean()) for step in per_step
+        ],
         "string_exact_match_per_step": [
             float(string_exact_matches(answers, references).mean()) for answers in step_answers
         ],
@@ -176,7 +135,7 @@ def evaluate_math_model(
     }
     if groups is not None:
         results["per_group"] = scores_per_group(
-            groups, act_answers, references, exact_matches(act_all, labels_all), act_string_matches, metric
+            groups, act_answers, references, act_token_matches, act_string_matches, metric
         )
     if any(ANSWER_SEPARATOR in reference for reference in references):
         # Equation-chain answers are also scored after calculator decoding, kept apart from the above.
@@ -221,3 +180,50 @@ def scores_per_group(
             "num_examples": len(rows),
         }
     return scores
+
+
+@torch.inference_mode()
+def evaluate_puzzle_model(
+    model: torch.nn.Module, batches: list[dict[str, torch.Tensor]]
+) -> tuple[dict, torch.Tensor]:
+    """Score `model` on `batches` with ACT halting and with every supervision step run.
+
+    Returns:
+        `tuple[dict, torch.Tensor]`: the results and the all-steps predictions `[N, seq_len]`. Results:
+        `num_examples`, `exact_accuracy`, `token_accuracy`, `mean_halt_steps`,
+        `halt_step_histogram` (ACT); `exact_accuracy_per_step`, `token_accuracy_per_step`,
+        `exact_accuracy_all_steps` (every step run); `examples_per_second` of both modes. `accuracy`
+        and `accuracy_per_step` repeat the exact accuracies for the shared plots.
+    """
+    labels = torch.cat([batch["labels"] for batch in batches]).cpu()
+    inputs = [{k: v for k, v in batch.items() if k != "labels"} for batch in batches]
+
+    start = time.perf_counter()
+    act = [model.generate(**batch, return_dict_in_generate=True) for batch in inputs]
+    act_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    full = [
+        model.generate(**batch, use_act=False, return_dict_in_generate=True, output_step_predictions=True)
+        for batch in inputs
+    ]
+    full_seconds = time.perf_counter() - start
+
+    act_scores = grid_scores(torch.cat([out.sequences for out in act]).cpu(), labels)
+    steps = torch.cat([out.num_steps for out in act]).cpu()
+    per_step = torch.cat([out.step_predictions for out in full], dim=1).cpu()  # [steps, N, seq_len]
+    step_scores = [grid_scores(prediction, labels) for prediction in per_step]
+    histogram = Counter(steps.tolist())
+    results = {
+        "num_examples": len(labels),
+        **act_scores,
+        "accuracy": act_scores["exact_accuracy"],
+        "mean_halt_steps": float(steps.float().mean()),
+        "halt_step_histogram": {int(step): histogram[step] for step in sorted(histogram)},
+        "exact_accuracy_all_steps": step_scores[-1]["exact_accuracy"],
+        "exact_accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
+        "token_accuracy_per_step": [scores["token_accuracy"] for scores in step_scores],
+        "accuracy_per_step": [scores["exact_accuracy"] for scores in step_scores],
+        "examples_per_second": len(labels) / act_seconds,
+        "examples_per_second_all_steps": len(labels) / full_seconds,
+    }
+    return results, per_step[-1]

@@ -21,10 +21,14 @@ import torch
 from torch import nn
 
 from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
-from training.arguments import TRMTrainingArguments, parse_with_config
+from training.arguments import (
+    PuzzleDataArguments,
+    PuzzleModelArguments,
+    TRMTrainingArguments,
+    parse_with_config,
+)
 from training.data.puzzles.common import METADATA_FILE, PuzzleMetadata
 from training.ema import averaged_parameters
-from training.puzzle_arguments import PuzzleDataArguments, PuzzleModelArguments
 
 
 def training_memory(model: nn.Module, ema: bool = True) -> dict[str, int]:

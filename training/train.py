@@ -19,7 +19,7 @@ from modeling_trm import TRMConfig, TRMForMathQA
 from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 from training.arguments import ModelArguments, parse_arguments
 from training.data.math_datasets import build_math_datasets
-from training.evaluation import AnswerScorer
+from training.metrics import AnswerScorer
 from training.run_trainer import setup_logging, train_and_evaluate
 from training.trainer import TRMTrainer
 

@@ -4,7 +4,7 @@
     python training/train_puzzles.py --config training/configs/sudoku6_cpu.yaml --dataset_dir data/sudoku6
 
 Arguments are `PuzzleModelArguments`, `PuzzleDataArguments` and `TRMTrainingArguments` (see
-`training/puzzle_arguments.py`); a YAML config gives defaults that the command line overrides. The
+`training/arguments.py`); a YAML config gives defaults that the command line overrides. The
 grid size, vocabulary and number of puzzle identifiers come from the dataset's `metadata.json`.
 """
 
@@ -18,10 +18,10 @@ from transformers import set_seed
 import modeling_trm  # noqa: F401  (registers the TRM Auto classes)
 from modeling_trm import TRMForPuzzles, TRMPuzzleConfig
 from modeling_trm.loading import load_saved_model
-from training.data.puzzle_batches import check_model_fits, collate_puzzles, to_model_columns
+from training.arguments import PuzzleModelArguments, parse_puzzle_arguments
 from training.data.puzzles import PuzzleMetadata, load_puzzle_dataset
-from training.grid_metrics import grid_accuracy
-from training.puzzle_arguments import PuzzleModelArguments, parse_puzzle_arguments
+from training.data.puzzles.collator import check_model_fits, collate_puzzles, to_model_columns
+from training.metrics import grid_accuracy
 from training.run_trainer import setup_logging, train_and_evaluate
 from training.trainer import TRMTrainer
 

@@ -38,10 +38,10 @@ from transformers.utils import logging
 from modeling_trm.modeling_trm import TRMCarry
 
 from .ema import EMACallback
+from .metrics.step_metrics import StepMetrics
 from .metrics.token_match import token_exact_match
 from .sign_sgd import AdamWWithSignSGD
 from .slots import ExampleStream, SlotPool
-from .step_metrics import StepMetrics
 
 logger = logging.get_logger(__name__)
 

@@ -4,7 +4,7 @@ Math: `gsm8k` (GSM8K records and splits), `equations` (calculator chains: parse,
 `augment` (numeric variants of GSM8K problems), `generator` (the embedded task), `word_problems`
 (a GSM8K-like curriculum with held-out phrasings and kinds), `svamp` (evaluation only),
 `mathematics_dataset` (Saxton et al.'s arithmetic modules), `filtering`
-(tokenise and length-filter), `collator` (`MathCollator`), `math_datasets` (all of it from
-`DataArguments`), `describe` (counts and token lengths, a CLI).
+(tokenise and length-filter), `collator` (`MathCollator`, `decode_answers`), `math_datasets` (all of it from
+`DataArguments`; `python -m training.describe_data` prints its counts and token lengths).
 Puzzles: `puzzles`.
 """

@@ -1,4 +1,5 @@
-"""Batches for `TRMForMathQA`: right-padded question ids and fixed-width answer labels."""
+"""Batches for `TRMForMathQA`: right-padded question ids and fixed-width answer labels, and back from
+answer slots to answer strings (`decode_answers`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import PreTrainedTokenizerBase
 
-IGNORE_INDEX = -100
+from modeling_trm import IGNORE_INDEX
 
 
 @dataclass
@@ -56,3 +58,25 @@ class MathCollator:
             "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in questions]),
             "labels": torch.tensor([ids + [IGNORE_INDEX] * (slots - len(ids)) for ids in labels]),
         }
+
+
+def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor | np.ndarray) -> list[str]:
+    """Decode answer slots up to the first eos (or `IGNORE_INDEX` padding) into strings.
+
+    Args:
+        tokenizer (`PreTrainedTokenizerBase`): The model's tokenizer.
+        token_ids (`torch.LongTensor` or `np.ndarray` of shape `(batch, answer_length)`): Predicted
+            answers or `labels`.
+
+    Returns:
+        `list[str]`: one stripped answer per row.
+    """
+    answers = []
+    for row in np.asarray(token_ids).tolist():
+        kept = []
+        for token in row:
+            if token in (tokenizer.eos_token_id, IGNORE_INDEX):
+                break
+            kept.append(token)
+        answers.append(tokenizer.decode(kept, skip_special_tokens=True).strip())
+    return answers

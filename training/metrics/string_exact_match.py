@@ -1,7 +1,7 @@
 """String exact match: a predicted answer is right only when it is the reference string, character for
 character (the Mathematics Dataset's metric, Saxton et al. 2019: `"2.0"` does not answer `"2"`).
 
-Distinct from the token-level `training.evaluation.exact_matches` (every labelled slot) and from
+Distinct from the token-level `token_match.token_exact_match` (every labelled slot) and from
 `gsm8k_accuracy` (the final numbers compared as decimals, so `"2.0"` answers `"2"`).
 """
 

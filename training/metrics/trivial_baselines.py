@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..data.gsm8k import load_gsm8k
 from ..data.svamp import load_svamp
-from . import load_gsm8k_accuracy
+from .gsm8k_accuracy import load_gsm8k_accuracy
 
 # Numbers as a question writes them: "1,200", "$3.50", "12"; words such as "half" are not numbers here.
 _QUESTION_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")

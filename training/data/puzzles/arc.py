@@ -32,8 +32,9 @@ import numpy as np
 from datasets import Dataset, DatasetDict, concatenate_datasets
 from transformers.utils import logging
 
+from modeling_trm import IGNORE_INDEX
+
 from .common import (
-    IGNORE_LABEL_ID,
     NUM_DIHEDRAL,
     PAD_ID,
     BuiltPuzzles,
@@ -407,7 +408,7 @@ def _encode_pairs(
             offset = (int(rng.integers(room_rows + 1)), int(rng.integers(room_cols + 1)))
         inputs.append(encode_arc_grid(grid_in, offset))
         label = encode_arc_grid(grid_out, offset)
-        labels.append(np.where(label == PAD_ID, IGNORE_LABEL_ID, label))
+        labels.append(np.where(label == PAD_ID, IGNORE_INDEX, label))
     return np.stack(inputs), np.stack(labels)
 
 

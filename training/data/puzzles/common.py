@@ -6,7 +6,7 @@ example of one (augmented) puzzle:
 | column | type | meaning |
 |---|---|---|
 | `inputs` | `list[int8]`, length `seq_len` | the puzzle grid, row-major token ids |
-| `labels` | `list[int8]`, length `seq_len` | the solved grid; `IGNORE_LABEL_ID` (-100) where not scored |
+| `labels` | `list[int8]`, length `seq_len` | the solved grid; `IGNORE_INDEX` (-100) where not scored |
 | `puzzle_identifier` | `int32` | row of the per-puzzle embedding table; 0 = blank |
 | `source` | `string` | where the puzzle comes from (file stem, ARC subset, `generated`) |
 | `group` | `string` | the un-augmented puzzle (Sudoku line, maze index, ARC task id) |
@@ -29,10 +29,11 @@ import pyarrow as pa
 from datasets import Dataset, DatasetDict, Features, List, Value, load_from_disk
 from transformers.utils import logging
 
+from modeling_trm import IGNORE_INDEX
+
 logger = logging.get_logger(__name__)
 
 PAD_ID = 0
-IGNORE_LABEL_ID = -100
 BLANK_PUZZLE_ID = 0
 METADATA_FILE = "metadata.json"
 
@@ -72,7 +73,7 @@ class PuzzleMetadata:
     config: dict[str, Any]
     stats: dict[str, Any] = field(default_factory=dict)
     pad_id: int = PAD_ID
-    ignore_label_id: int = IGNORE_LABEL_ID
+    ignore_label_id: int = IGNORE_INDEX
     blank_identifier_id: int = BLANK_PUZZLE_ID
 
     def save(self, directory: str | Path) -> Path:
@@ -182,7 +183,7 @@ def make_split(
 
     Args:
         inputs (`np.ndarray` of shape `[num_examples, seq_len]`): input token ids (fit in int8).
-        labels (`np.ndarray` of shape `[num_examples, seq_len]`): label token ids or `IGNORE_LABEL_ID`.
+        labels (`np.ndarray` of shape `[num_examples, seq_len]`): label token ids or `IGNORE_INDEX`.
         puzzle_identifiers (`np.ndarray` of shape `[num_examples]`): per-puzzle embedding rows.
         source (`Sequence[str]`): per-example source.
         group (`Sequence[str]`): per-example un-augmented puzzle name.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from accelerate import Accelerator
 
-IGNORE_INDEX = -100
+from .token_match import labelled_token_counts, token_exact_match
 
 
 class StepMetrics:
@@ -44,11 +44,10 @@ class StepMetrics:
             data_epoch (`int`): The stream's epoch.
         """
         self._data_epoch = data_epoch
-        valid = labels != IGNORE_INDEX
-        right = (outputs.logits.argmax(-1) == labels) & valid
-        exactly_right = (right | ~valid).all(-1)
+        predictions = outputs.logits.argmax(-1)
+        exactly_right = token_exact_match(predictions, labels)
         self._add("lm_loss", outputs.lm_loss, 1)
-        self._add("token_accuracy", right.sum(), valid.sum())
+        self._add("token_accuracy", *labelled_token_counts(predictions, labels))
         self._add("exact_accuracy", exactly_right.sum(), exactly_right.numel())
         self._add("halt_steps", (steps * halted).sum(), halted.sum())
         if outputs.q_halt_logits is not None:

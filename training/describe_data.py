@@ -1,7 +1,7 @@
 """Describe the math data as training will see it: counts per split and source, token lengths.
 
-    python -m training.data.describe --dataset gsm8k --augment_variants 4
-    python -m training.data.describe --config training/configs/tiny.yaml --datasets generator svamp
+    python -m training.describe_data --dataset gsm8k --augment_variants 4
+    python -m training.describe_data --config training/configs/tiny.yaml --datasets generator svamp
 
 Takes the training arguments (`--config FILE.yaml` and any `ModelArguments` / `DataArguments`
 field) and prints, for every split: records, kept and dropped per reason by the length filter, per
@@ -20,10 +20,9 @@ from collections import Counter
 import numpy as np
 from transformers import AutoTokenizer
 
-from training.arguments import parse_arguments
-
-from .filtering import DROP_REASONS, drop_reasons, tokenize_records
-from .math_datasets import DATASETS, load_records
+from .arguments import parse_arguments
+from .data.filtering import DROP_REASONS, drop_reasons, tokenize_records
+from .data.math_datasets import DATASETS, load_records
 
 SPLITS = {
     "generator": ("train", "test"),

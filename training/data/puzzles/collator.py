@@ -1,4 +1,5 @@
-"""Batches for `TRMForPuzzles` from the puzzle record format (`training/data/puzzles/common.py`)."""
+"""Batches for `TRMForPuzzles` from the puzzle record format (`common.py`), and the check that a model
+can read a dataset's rows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from datasets import Dataset
 from transformers import PretrainedConfig
 
-from .puzzles.common import PuzzleMetadata
+from .common import PuzzleMetadata
 
 MODEL_COLUMNS = {"inputs": "input_ids", "labels": "labels", "puzzle_identifier": "puzzle_identifiers"}
 
