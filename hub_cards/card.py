@@ -79,6 +79,7 @@ DATASETS: dict[str, DatasetRef] = {
     "gsm8k": DatasetRef("openai/gsm8k", "GSM8K", "openai/gsm8k"),
     "svamp": DatasetRef("svamp", "SVAMP", None),
     "generator": DatasetRef("trm-math-generator", "generated arithmetic problems", None),
+    "word_problems": DatasetRef("trm-math-word-problems", "generated word problems", None),
 }
 # Keyed by the `puzzle` of a puzzle dataset's `metadata.json`, which `training/train_puzzles.py` writes as
 # the `dataset` of `training_info.json`. The datasets are built by `training.data.puzzles.build`.
@@ -195,13 +196,15 @@ def load_evaluations(path: str | Path) -> list[dict]:
 
 
 def eval_results(evaluations: list[dict]) -> list[EvalResult]:
-    """The model-index entries of the evaluations: accuracy and exact match (ACT) per dataset.
+    """The model-index entries of the evaluations: accuracy and exact match (ACT) per dataset, and the
+    accuracy after calculator decoding where the evaluation has one.
 
     Args:
         evaluations (`list[dict]`): From [`load_evaluations`].
 
     Returns:
-        `list[EvalResult]`: two per evaluation, values exactly as in the JSON.
+        `list[EvalResult]`: two or three per evaluation, values exactly as in the JSON (accuracy over
+        every problem of the split where problems were dropped by the length filter).
     """
     entries = []
     for evaluation in evaluations:
@@ -219,10 +222,19 @@ def eval_results(evaluations: list[dict]) -> list[EvalResult]:
             EvalResult(
                 metric_type="accuracy",
                 metric_name="Accuracy (final answer, ACT)",
-                metric_value=results["accuracy"],
+                metric_value=overall_accuracy(results),
                 **common,
             )
         )
+        if "calculator" in results:
+            entries.append(
+                EvalResult(
+                    metric_type="accuracy",
+                    metric_name="Accuracy (calculator decoding, ACT)",
+                    metric_value=overall_accuracy(results["calculator"]),
+                    **common,
+                )
+            )
         entries.append(
             EvalResult(
                 metric_type="exact_match",
@@ -232,6 +244,12 @@ def eval_results(evaluations: list[dict]) -> list[EvalResult]:
             )
         )
     return entries
+
+
+def overall_accuracy(results: dict) -> float:
+    """Accuracy over every problem of the split: problems the length filter dropped count as wrong
+    (`accuracy_over_all_records`, written by `training.evaluate_model`), else `accuracy`."""
+    return results.get("accuracy_over_all_records", results["accuracy"])
 
 
 def _percent(value: float) -> str:
@@ -245,11 +263,19 @@ def _duration(seconds: float) -> str:
 def _result_row(evaluation: dict) -> dict[str, str]:
     dataset, results = evaluation["dataset"], evaluation["results"]
     name = DATASETS[dataset["name"]].name
+    num_records = results.get("num_records", results["num_examples"])
+    dropped = num_records - results["num_examples"]
+    calculator = results.get("calculator")
     return {
         "dataset": f"{name} ({dataset['config']})" if dataset.get("config") else name,
         "split": dataset["split"],
-        "num_examples": str(results["num_examples"]),
-        "accuracy": _percent(results["accuracy"]),
+        "num_examples": f"{num_records:,}" + (f" ({dropped:,} too long, scored wrong)" if dropped else ""),
+        "accuracy": _percent(overall_accuracy(results)),
+        "calculator": _percent(overall_accuracy(calculator)) if calculator else "–",
+        "per_group": ", ".join(
+            f"{group}: {_percent(scores['accuracy'])} of {scores['num_examples']}"
+            for group, scores in results.get("per_group", {}).items()
+        ),
         "exact_match": _percent(results["exact_match"]),
         "accuracy_all_steps": _percent(results["accuracy_all_steps"]),
         "mean_halt_steps": f"{results['mean_halt_steps']:.2f}",
@@ -267,6 +293,7 @@ def render_model_card(
     plots: list[str],
     example_question: str = EXAMPLE_QUESTION,
     limitation: str | None = None,
+    baselines: dict | None = None,
 ) -> ModelCard:
     """Render the card: metadata (model-index, datasets, license, tags) and the body from the template.
 
@@ -280,6 +307,8 @@ def render_model_card(
         plots (`list[str]`): PNG file names shipped next to the card; those in `PLOT_CAPTIONS` are shown.
         example_question (`str`, *optional*): The question of the usage example.
         limitation (`str`, *optional*): A first, model-specific item for the card's limitations.
+        baselines (`dict`, *optional*): The JSON of `python -m training.metrics.trivial_baselines --json`;
+            the card tables them beside the model's GSM8K and SVAMP accuracy.
 
     Returns:
         `ModelCard`: the card; `card.save(folder / "README.md")` writes it.
@@ -305,9 +334,9 @@ def render_model_card(
         eval_results=eval_results(evaluations),
     )
     accuracy_summary = ", ".join(
-        f"{_percent(evaluation['results']['accuracy'])} on {DATASETS[evaluation['dataset']['name']].name} "
-        f"{evaluation['dataset']['split']}"
-        for evaluation in evaluations
+        f"{_percent(overall_accuracy(e['results']))} on {DATASETS[e['dataset']['name']].name} "
+        f"{e['dataset']['split']}"
+        for e in evaluations
     )
     return ModelCard.from_template(
         card_data,
@@ -340,7 +369,27 @@ def render_model_card(
         training_dataset=trained_on.name,
         training_runtime=_duration(training_info.train_runtime_s) if training_info.train_runtime_s else None,
         accuracy_summary=accuracy_summary,
+        baselines=baseline_rows(baselines, evaluations) if baselines else None,
     )
+
+
+def baseline_rows(baselines: dict, evaluations: list[dict]) -> dict[str, list]:
+    """The trivial-baseline table: a column per benchmark of the baselines JSON (`gsm8k/test`, `svamp`),
+    the model's accuracy (ACT, over every problem) in the first row, each baseline below it."""
+    evaluated = {f"{e['dataset']['name']}/{e['dataset']['split']}": e["results"] for e in evaluations} | {
+        e["dataset"]["name"]: e["results"] for e in evaluations if e["dataset"]["name"] == "svamp"
+    }
+    columns = [name for name in ("gsm8k/test", "svamp") if name in baselines]
+    model_row = [
+        _percent(overall_accuracy(evaluated[name])) if name in evaluated else "–" for name in columns
+    ]
+    rows = [["this model (ACT)", *model_row]]
+    for baseline in baselines[columns[0]]["scores"]:
+        rows.append([baseline, *[_percent(baselines[name]["scores"][baseline]) for name in columns]])
+    header = [
+        f"{DATASETS[name.split('/')[0]].name} ({baselines[name]['num_examples']:,})" for name in columns
+    ]
+    return {"header": header, "rows": rows}
 
 
 def load_puzzle_evaluation(path: str | Path) -> dict:

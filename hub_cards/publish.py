@@ -86,6 +86,8 @@ PUZZLE_REPO = RepoKind(
 )
 REPO_KINDS = {kind.model_class.config_class.model_type: kind for kind in (MATH_REPO, PUZZLE_REPO)}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+BASELINES_NAME = "trivial_baselines.json"
+BASELINE_KEYS = ("gsm8k/test", "svamp")
 TEXT_SUFFIXES = (".json", ".md", ".py", ".txt", ".jinja")
 
 
@@ -115,6 +117,14 @@ class PublishArguments:
     )
     tokenizer: str | None = field(
         default=None, metadata={"help": "Math models: tokenizer folder; defaults to MODEL_DIR."}
+    )
+    baselines_json: str | None = field(
+        default=None,
+        metadata={
+            "help": "Math models: the JSON of `python -m training.metrics.trivial_baselines --json`; the "
+            "card tables its baselines beside the model's GSM8K and SVAMP accuracy, and ships it as "
+            f"{BASELINES_NAME}."
+        },
     )
     dtype: str | None = field(
         default=None,
@@ -248,8 +258,12 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
                 f"{eval_json} holds no evaluation results; evaluate the model before publishing."
             )
         tokenizer = _load_math_tokenizer(args, model.config)
+        baselines = _load_baselines(args.baselines_json) if args.baselines_json else None
         render_card = functools.partial(
-            render_model_card, evaluations=evaluations, example_question=args.example_question
+            render_model_card,
+            evaluations=evaluations,
+            example_question=args.example_question,
+            baselines=baselines,
         )
     else:
         render_card = functools.partial(
@@ -278,6 +292,8 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
             json.dumps(_named_by_repo_id(eval_json, args.repo_id), indent=2) + "\n"
         )
         shutil.copyfile(model_dir / TRAINING_INFO_NAME, building / TRAINING_INFO_NAME)
+        if args.baselines_json:
+            shutil.copyfile(args.baselines_json, building / BASELINES_NAME)
         render_card(**card_arguments, plots=plots).save(building / "README.md")
         local_dirs = {Path.cwd(), Path.home(), model_dir, eval_json.parent, Path(args.tokenizer)}
         _refuse_machine_paths(building, local_dirs, out)
@@ -287,6 +303,22 @@ def build_repo_folder(args: PublishArguments) -> list[str]:
         if building.exists():
             shutil.rmtree(building)
     return sorted(path.name for path in out.iterdir())
+
+
+def _load_baselines(path: str) -> dict:
+    """The trivial baselines JSON, refused unless it holds scores for GSM8K test or SVAMP."""
+    try:
+        baselines = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise PublishError(f"--baselines_json {path}: {error}") from error
+    if not any(
+        isinstance(baselines.get(name), dict) and "scores" in baselines[name] for name in BASELINE_KEYS
+    ):
+        raise PublishError(
+            f"--baselines_json {path}: expected the output of `python -m training.metrics.trivial_baselines "
+            f"--json`, with `scores` under {BASELINE_KEYS}."
+        )
+    return baselines
 
 
 def _load_math_tokenizer(args: PublishArguments, config: PretrainedConfig) -> PreTrainedTokenizerBase:

@@ -50,6 +50,12 @@ TRAINING_INFO = {
 }
 # Results given distinct values per dataset and metric, so a swapped or misplaced number shows.
 SCORES = {"gsm8k": {"accuracy": 0.375, "exact_match": 0.25}, "svamp": {"accuracy": 0.625, "exact_match": 0.5}}
+# The shape `python -m training.metrics.trivial_baselines --json` writes.
+BASELINES = {
+    "most_common_training_answer": "4",
+    "gsm8k/test": {"num_examples": 1319, "scores": {"constant answer '4'": 0.0262, "last number": 0.0227}},
+    "svamp": {"num_examples": 1000, "scores": {"constant answer '4'": 0.039, "last number": 0.02}},
+}
 
 # A fresh interpreter with an empty cache that cannot import this project: load the pushed repository
 # through HF_ENDPOINT (only 127.0.0.1 reachable) and the built folder from disk, both with remote code,
@@ -180,6 +186,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     ]
     (folder / "eval_results.json").write_text(json.dumps({"model": str(folder), "evaluations": evaluations}))
+    (folder / "trivial_baselines.json").write_text(json.dumps(BASELINES))
     plot_refinement_curve(results, folder / "refinement_curve.png")
     plot_halting_histogram(results, folder / "halting_histogram.png")
     return folder
@@ -197,6 +204,7 @@ def published(model_dir: Path, hub: LocalHub, tmp_path_factory: pytest.TempPathF
     out = tmp_path_factory.mktemp("repo") / "trm-math"
     env = {**hub.client_env(tmp_path_factory.mktemp("publisher_home")), "HF_TOKEN": TOKEN}
     command = [sys.executable, "-m", "hub_cards.publish", "--model-dir", str(model_dir)]
+    command += ["--baselines-json", str(model_dir / "trivial_baselines.json")]
     command += ["--repo-id", REPO_ID, "--out", str(out), "--push"]
     result = subprocess.run(command, env=env, cwd=out.parent, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -217,7 +225,8 @@ def test_pushed_repo_loads_through_the_loopback_hub_without_the_package(
 ) -> None:
     readme = (published / "README.md").read_text()
     example = tmp_path / "example.py"
-    example.write_text(re.search(r"```python\n(.*?)```", readme, re.DOTALL)[1])
+    # The card's first two examples run as written, one after the other: the pipeline, then generate.
+    example.write_text("\n".join(re.findall(r"```python\n(.*?)```", readme, re.DOTALL)[:2]))
     out = tmp_path / "answers.pt"
     subprocess.run(
         [sys.executable, "-c", _LOAD_WITHOUT_PACKAGE, str(Path(__file__).parent), REPO_ID]
@@ -288,6 +297,7 @@ def test_folder_holds_the_repository_files_and_no_machine_paths(
         "training_info.json",
         "refinement_curve.png",
         "halting_histogram.png",
+        "trivial_baselines.json",
     }
     base = str(tmp_path_factory.getbasetemp()).encode()
     assert [path.name for path in published.iterdir() if base in path.read_bytes()] == []
@@ -321,10 +331,16 @@ def test_card_metadata_round_trips_and_its_numbers_equal_the_evaluation_json(
     for evaluation in evaluations:
         scores = evaluation["results"]
         percents = [f"{100 * scores[key]:.1f}%" for key in ("accuracy", "exact_match", "accuracy_all_steps")]
+        percents.insert(1, "–")  # no calculator decoding: final-answer targets
         row = (
             f"| {scores['num_examples']} | " + " | ".join(percents) + f" | {scores['mean_halt_steps']:.2f} |"
         )
         assert row in readme
+    # The trivial baselines beside the model's GSM8K test and SVAMP accuracy, as in their JSON.
+    assert "| | GSM8K (1,319) | SVAMP (1,000) |" in readme
+    assert "| this model (ACT) | 37.5% | 62.5% |" in readme
+    assert "| constant answer '4' | 2.6% | 3.9% |" in readme and "| last number | 2.3% | 2.0% |" in readme
+    assert json.loads((published / "trivial_baselines.json").read_text()) == BASELINES
     assert f"```bash\n{COMMAND}\n```" in readme
     assert "(refinement_curve.png)" in readme and "training_curves.png" not in readme
     assert "AutoModel.from_pretrained(repo_id, trust_remote_code=True)" in readme
@@ -512,7 +528,8 @@ def test_pushed_puzzle_repo_loads_through_the_loopback_hub_without_the_package(
     torch.save(grids, tmp_path / "grids.pt")
     readme = (published_puzzle / "README.md").read_text()
     example = tmp_path / "example.py"
-    example.write_text(re.search(r"```python\n(.*?)```", readme, re.DOTALL)[1])
+    # The card's first two examples run as written, one after the other: the pipeline, then generate.
+    example.write_text("\n".join(re.findall(r"```python\n(.*?)```", readme, re.DOTALL)[:2]))
     out = tmp_path / "solved.pt"
     subprocess.run(
         [sys.executable, "-c", _LOAD_PUZZLE_WITHOUT_PACKAGE, str(Path(__file__).parent), PUZZLE_REPO_ID]
