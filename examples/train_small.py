@@ -3,10 +3,11 @@
     python examples/train_small.py [--output_dir runs/small] [--seed 0]
 
 The same as `python training/train.py --config training/configs/tiny.yaml` (TRM), the same command with
-`--single_pass true` (the twin: the same blocks applied once, the same parameters, data and number of
-optimizer steps), then `python -m training.evaluate_model` on each, written out as the calls a user
-would make from Python. Prints both held-out accuracies and the TRM's accuracy after each supervision
-step; each model folder gets `eval/eval_results.json` and plots.
+`--single_pass true` (the twin: the same blocks applied once, the same parameters, data and budget:
+each trains until its validation exact match reaches 95 % or for 1,500 optimizer steps), then
+`python -m training.evaluate_model` on each, written out as the calls a user would make from Python.
+Prints both held-out accuracies and the TRM's accuracy after each supervision step; each model folder
+gets `eval/eval_results.json` and plots.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+
+import yaml
 
 from training.evaluate_model import main as evaluate
 from training.train import main as train
@@ -48,10 +51,14 @@ def main() -> None:
             f"{result['train_runtime']:.0f} s of training, "
             f"{result['mean_halt_steps']:.2f} supervision steps (ACT)"
         )
-    print(
-        "The twin is budgeted at equal parameters and equal optimizer steps (it sees more examples, "
-        "one per slot per step, in less time)."
-    )
+    config = yaml.safe_load(Path(args.config).read_text())
+    budget = f"for {config['max_steps']:,} optimizer steps"
+    if config.get("stop_at_metric") is not None:
+        budget = (
+            f"until its validation {config['metric_for_best_model']} reaches {config['stop_at_metric']:.0%} "
+            f"(checked every {config['eval_steps']} steps) or {budget}"
+        )
+    print(f"Equal parameters and the same budget: each trains {budget}.")
     curve = ", ".join(f"{100 * a:.1f}" for a in trm["exact_match_per_step"])
     print(f"TRM exact match after each supervision step (all steps run): {curve} %")
 

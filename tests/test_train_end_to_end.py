@@ -1,5 +1,6 @@
-"""The tiny config trained end to end on CPU (about 30 s): the loss falls, held-out answers come out
-right, and the saved folder evaluates with `training.evaluate_model`."""
+"""The main job's config trained end to end on CPU (about a minute): the loss falls, training stops once
+the validation exact match reaches its target, held-out answers come out right, and the saved folder
+evaluates with `training.evaluate_model`."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from training.train import main as train
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "training" / "configs" / "tiny.yaml"
 
-# Measured with this config (training/configs/tiny.yaml, 1,000 steps, seeds 0 / 1 / 2): held-out
-# exact match 0.185 / 0.065 / 0.06 on 200 unseen two-digit sums; the best constant answer gets about
-# 0.01. The bar sits at half the worst seed, so a model that stops learning fails and seed noise does not.
-HELD_OUT_EXACT_MATCH_BAR = 0.03
+# Measured with this config (training/configs/tiny.yaml, seed 0): the exact match on the 200 validation
+# sums (never trained on) is 0.98 at step 700, where training stops; the best constant answer gets
+# about 0.01. How soon the exact match takes off depends on the seed (seed 2 stays near 0.1 until
+# step 1,100), so the bar asks for a model that has learned the task, not for the seed's exact curve.
+HELD_OUT_EXACT_MATCH_BAR = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_loss_falls(trained: Path) -> None:
     history = json.loads((trained / "trainer_state.json").read_text())["log_history"]
     logged = [entry for entry in history if "lm_loss" in entry]
-    assert logged[0]["step"] == 1 and logged[-1]["step"] == 1000
+    assert logged[0]["step"] == 1 and logged[-1]["step"] >= 100
     assert logged[-1]["lm_loss"] < 0.5 * logged[0]["lm_loss"]
     assert logged[-1]["token_accuracy"] > logged[0]["token_accuracy"]
 
@@ -40,7 +42,15 @@ def test_held_out_exact_match_clears_the_measured_bar(trained: Path) -> None:
     results = json.loads((trained / "eval_results.json").read_text())
     assert results["eval_exact_match"] >= HELD_OUT_EXACT_MATCH_BAR
     info = json.loads((trained / "training_info.json").read_text())
-    assert info["dataset"] == "generator" and info["num_train_examples"] == 3000
+    assert info["dataset"] == "generator" and info["num_train_examples"] == 7500
+
+
+def test_training_stops_at_the_validation_target(trained: Path) -> None:
+    state = json.loads((trained / "trainer_state.json").read_text())
+    evaluated = [entry["eval_exact_match"] for entry in state["log_history"] if "eval_exact_match" in entry]
+    assert len(evaluated) == state["global_step"] // 100
+    assert all(value < 0.95 for value in evaluated[:-1])
+    assert evaluated[-1] >= 0.95 or state["global_step"] == 1500
 
 
 def test_evaluate_model_writes_results_and_plots(trained: Path) -> None:
