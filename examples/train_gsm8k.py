@@ -1,6 +1,6 @@
 """The GSM8K recipe: a word-problem curriculum, then GSM8K with numeric augmentation, then evaluation.
 
-    python examples/train_gsm8k.py --out runs/gsm8k                      # CPU, about 2 hours per model
+    python examples/train_gsm8k.py --out runs/gsm8k                      # CPU: many hours (8-10 s a step)
     python examples/train_gsm8k.py --out runs/gsm8k --single_pass        # its single-pass twin
     python examples/train_gsm8k.py --out $OUT/gsm8k --preset gpu         # one H100 in under 10 minutes
 
