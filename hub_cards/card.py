@@ -266,6 +266,11 @@ def _result_row(evaluation: dict) -> dict[str, str]:
     num_records = results.get("num_records", results["num_examples"])
     dropped = num_records - results["num_examples"]
     calculator = results.get("calculator")
+    kept = results["num_examples"] / num_records  # the rest was dropped by the length filter: wrong
+
+    def over_records(value: float) -> str:
+        return _percent(value * kept)
+
     return {
         "dataset": f"{name} ({dataset['config']})" if dataset.get("config") else name,
         "split": dataset["split"],
@@ -276,10 +281,10 @@ def _result_row(evaluation: dict) -> dict[str, str]:
             f"{group}: {_percent(scores['accuracy'])} of {scores['num_examples']}"
             for group, scores in results.get("per_group", {}).items()
         ),
-        "exact_match": _percent(results["exact_match"]),
-        "accuracy_all_steps": _percent(results["accuracy_all_steps"]),
+        "exact_match": over_records(results["exact_match"]),
+        "accuracy_all_steps": over_records(results["accuracy_all_steps"]),
         "mean_halt_steps": f"{results['mean_halt_steps']:.2f}",
-        "accuracy_per_step": ", ".join(_percent(value) for value in results["accuracy_per_step"]),
+        "accuracy_per_step": ", ".join(over_records(value) for value in results["accuracy_per_step"]),
     }
 
 

@@ -1,41 +1,100 @@
-"""The model shipped in `hub_cards/trm-math`: it loads, answers, passes the publish checks, and its card
-tells the numbers of its own evaluation JSON. Re-export it (`python -m hub_cards.publish ...`, see the
-README) whenever the modeling files change."""
+"""The model shipped in `hub_cards/trm-math`: it passes the publish checks, answers a GSM8K test question
+end to end in a fresh process without this package, and its card tells the numbers of its own evaluation
+JSON and baselines. Re-export it (`python -m hub_cards.publish ...`, see README) whenever the modeling
+files change."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
-import torch
+import pytest
 from huggingface_hub import ModelCard
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoTokenizer
 
+from hub_cards.card import overall_accuracy
 from hub_cards.publish import check_repo_folder
-from modeling_trm import TRMForMathQA
+from training.metrics import load_gsm8k_accuracy
 
 SHIPPED = Path(__file__).resolve().parents[1] / "hub_cards" / "trm-math"
+GSM8K_TEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gsm8k" / "test.jsonl"
+
+# Loads the shipped folder with `trust_remote_code=True` while the package cannot be imported, and answers
+# one question: tokenizer -> generate -> decoded answer slots, and the repository's own pipeline.
+_ANSWER_WITHOUT_PACKAGE = textwrap.dedent(
+    """
+    import importlib.abc, json, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("modeling_trm", "training", "tokenization", "hub_cards"):
+                raise ImportError(f"{name} is blocked: the shipped folder must be self-contained")
+
+    sys.meta_path.insert(0, Block())
+    from transformers import AutoModel, AutoTokenizer, pipeline
+
+    folder, question = sys.argv[1:]
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+    model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+    inputs = tokenizer([question], add_special_tokens=False, return_tensors="pt")
+    ids = model.generate(**inputs)[0].tolist()
+    ids = ids[: ids.index(tokenizer.eos_token_id)] if tokenizer.eos_token_id in ids else ids
+    solver = pipeline(model=folder, trust_remote_code=True)
+    solved = {decoding: solver(question, decoding=decoding) for decoding in ("model", "calculator")}
+    print(json.dumps({"decoded": tokenizer.decode(ids).strip(), "pipeline": solved}))
+    """
+)
 
 
 def test_shipped_folder_passes_the_publish_checks() -> None:
-    check_repo_folder(SHIPPED)  # card with results, auto_map, byte-identical modeling files, loads, generates
+    check_repo_folder(SHIPPED)  # card with results, auto_map, pipeline, modeling files, loads, generates
     assert sum(path.stat().st_size for path in SHIPPED.iterdir()) < 60 * 2**20
 
 
-def test_shipped_model_answers_with_its_tokenizer() -> None:
-    model = AutoModel.from_pretrained(SHIPPED).eval()
+@pytest.mark.skipif(not GSM8K_TEST.is_file(), reason="GSM8K is not beside the checkout")
+def test_fresh_process_answers_a_gsm8k_test_question(tmp_path: Path) -> None:
+    config = json.loads((SHIPPED / "config.json").read_text())
     tokenizer = AutoTokenizer.from_pretrained(SHIPPED)
-    assert isinstance(model, TRMForMathQA) and model.dtype == torch.bfloat16
-    inputs = tokenizer(["7 +5 *2 -3 = ?"], add_special_tokens=False, return_tensors="pt")
-    out = model.generate(**inputs, return_dict_in_generate=True, output_step_predictions=True)
-    assert out.sequences.shape == (1, model.config.answer_length)
-    assert out.step_predictions.shape[0] == model.config.halt_max_steps
+    with GSM8K_TEST.open() as lines:  # the first test question the model reads whole
+        for line in lines:
+            record = json.loads(line)
+            if (
+                len(tokenizer(record["question"], add_special_tokens=False)["input_ids"])
+                <= config["max_question_length"]
+            ):
+                break
+    result = subprocess.run(
+        [sys.executable, "-c", _ANSWER_WITHOUT_PACKAGE, str(SHIPPED), record["question"]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"HF_HUB_OFFLINE": "1", "PATH": "", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answered = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answered["decoded"] and answered["pipeline"]["model"]["text"] == answered["decoded"]
+    metric = load_gsm8k_accuracy(keep_in_memory=True)
+    reference = record["answer"].rsplit("####", 1)[1].strip()
+    scored = metric.compute(predictions=[answered["decoded"]], references=[reference])["accuracy"]
+    assert scored in (0.0, 1.0)
+    for solved in answered["pipeline"].values():
+        assert 1 <= solved["num_steps"] <= config["halt_max_steps"]
 
 
-def test_shipped_card_reports_the_evaluation_json() -> None:
-    (evaluation,) = json.loads((SHIPPED / "eval_results.json").read_text())["evaluations"]
+def test_shipped_card_reports_the_evaluation_json_and_the_baselines() -> None:
+    evaluations = json.loads((SHIPPED / "eval_results.json").read_text())["evaluations"]
     card = ModelCard.load(SHIPPED / "README.md")
-    (result, exact) = card.data.eval_results
-    assert result.metric_value == evaluation["results"]["accuracy"]
-    assert exact.metric_value == evaluation["results"]["exact_match"]
-    assert f"| {evaluation['results']['num_examples']} |" in card.text
+    accuracies = [
+        r.metric_value for r in card.data.eval_results if r.metric_name.startswith("Accuracy (final")
+    ]
+    assert accuracies == [overall_accuracy(evaluation["results"]) for evaluation in evaluations]
+    names = {evaluation["dataset"]["name"] for evaluation in evaluations}
+    assert {"gsm8k", "svamp", "word_problems"} <= names
+    baselines = json.loads((SHIPPED / "trivial_baselines.json").read_text())
+    for name in ("gsm8k/test", "svamp"):
+        for score in baselines[name]["scores"].values():
+            assert f"{100 * score:.1f}%" in card.text
