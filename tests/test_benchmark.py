@@ -159,13 +159,14 @@ def test_peer_adapter_runs_a_train_step_when_installed() -> None:
 def test_quick_command_line_run_measures_ours_and_names_a_missing_peer(tmp_path: Path) -> None:
     """`--quick` as CI runs it: full-size train steps at batch 8, the shipped model's ACT inference."""
     command = [sys.executable, "examples/benchmark.py", "--quick", "--model", "hub_cards/trm-math"]
-    command += ["--config", "training/configs/generator.yaml", "--max_eval_examples", "300"]
+    command += ["--config", "training/configs/word_problems_cpu.yaml", "--max_eval_examples", "300"]
     command += ["--json", str(tmp_path / "quick.json")]
     printed = subprocess.run(command, check=True, cwd=REPO, capture_output=True, text=True).stdout
     report = json.loads((tmp_path / "quick.json").read_text())
     assert report["settings"]["quick"] and report["settings"]["batch_size"] == 8
     assert is_positive(report["train_step"]["fraction_of_matmul_peak"])
-    assert is_positive(report["inference"]["act_speedup"]) and report["inference"]["num_examples"] == 300
+    assert is_positive(report["inference"]["act_speedup"])
+    assert 250 <= report["inference"]["num_examples"] <= 300  # of 300, less the few too long to read
     assert "act_speedup" in printed and "fraction of matmul peak" in printed
     if importlib.util.find_spec("tiny_recursive_model") is None:
         assert report["peer"] == "missing" and report["train_step"]["speedup_vs_fastest_peer"] is None

@@ -1,6 +1,6 @@
 """The fast paths keep the model's outputs: `torch.compile` matches eager fp32 to 1e-4 (forward,
-carry and gradients), bf16 autocast answers like fp32 on the shipped model's held-out chains (at
-least 90 % identical answers, exact match within 1 point), and the memory kept for backward does
+carry and gradients), bf16 autocast answers like fp32 on the shipped model's held-out word problems
+(at least 90 % identical answers, exact match within 1 point), and the memory kept for backward does
 not grow with T. The rewritten RoPE and latent-update order are checked against the NumPy
 reference in `tests/test_modeling_reference.py`; ACT batch compaction in `tests/test_modeling.py`."""
 
@@ -65,9 +65,10 @@ def test_activation_memory_does_not_grow_with_the_number_of_cycles() -> None:
     assert saved_activation_bytes(1) == saved_activation_bytes(2) == saved_activation_bytes(5) > 0
 
 
-def held_out_chains(tokenizer, model: TRMForMathQA, count: int) -> list[dict[str, torch.Tensor]]:
-    """The first `count` held-out problems of the chain experiment's config, in batches."""
-    data_args = parse_arguments(["--config", str(REPO / "training" / "configs" / "generator.yaml")])[1]
+def held_out_problems(tokenizer, model: TRMForMathQA, count: int) -> list[dict[str, torch.Tensor]]:
+    """At most `count` held-out problems of the shipped model's training config, in batches."""
+    config = REPO / "training" / "configs" / "word_problems_cpu.yaml"
+    data_args = parse_arguments(["--config", str(config)])[1]
     data_args.max_eval_samples = count
     dataset, collator, _ = build_eval_dataset(
         data_args.dataset, data_args, tokenizer, model.config.max_question_length, model.config.answer_length
@@ -77,7 +78,8 @@ def held_out_chains(tokenizer, model: TRMForMathQA, count: int) -> list[dict[str
 
 def test_bf16_autocast_answers_like_fp32_on_the_shipped_model() -> None:
     model = AutoModel.from_pretrained(SHIPPED, dtype=torch.float32).eval()
-    batches = held_out_chains(AutoTokenizer.from_pretrained(SHIPPED), model, count=500)
+    batches = held_out_problems(AutoTokenizer.from_pretrained(SHIPPED), model, count=500)
+    count = sum(len(batch["input_ids"]) for batch in batches)
     answers, right = {}, {}
     for bf16 in (False, True):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -89,5 +91,5 @@ def test_bf16_autocast_answers_like_fp32_on_the_shipped_model() -> None:
             for a, b in zip(answers[bf16], batches, strict=True)
         )
     same = sum((a == b).all(-1).sum().item() for a, b in zip(answers[False], answers[True], strict=True))
-    assert same >= 0.9 * 500
-    assert abs(right[True] - right[False]) <= 0.01 * 500
+    assert same >= 0.9 * count
+    assert abs(right[True] - right[False]) <= 0.01 * count
