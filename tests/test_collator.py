@@ -132,3 +132,12 @@ def test_describe_reports_counts_and_length_percentiles() -> None:
     assert ["generator", "train", "question", "10", "10", "10", "10", "10"] in [
         line.split() for line in lines
     ]
+
+
+def test_describe_reports_every_split_of_the_word_problems() -> None:
+    argv = ["--dataset", "word_problems", "--min_ops", "1", "--max_ops", "2", "--target", "equations"]
+    argv += ["--num_train_examples", "30", "--num_eval_examples", "10"]
+    lines = describe(["word_problems"], [*argv, "--max_question_length", "64", "--answer_length", "32"])
+    reported = {tuple(line.split()[:2]) for line in lines if line.startswith("word_problems")}
+    for split in ("train", "validation", "test", "test_phrasings", "test_kinds"):
+        assert ("word_problems", split) in reported

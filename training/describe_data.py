@@ -22,14 +22,17 @@ from transformers import AutoTokenizer
 
 from .arguments import parse_arguments
 from .data.filtering import DROP_REASONS, drop_reasons, tokenize_records
-from .data.math_datasets import DATASETS, load_records
+from .data.math_datasets import DATASETS, HELD_OUT_SPLIT, TEST_SPLITS, load_records
 
-SPLITS = {
-    "generator": ("train", "test"),
-    "gsm8k": ("train", "validation", "test"),
-    "svamp": ("test",),
-    "mathematics": ("train", "validation", "interpolate", "extrapolate"),
-}
+
+def _splits(name: str) -> tuple[str, ...]:
+    """Every split of a data set: training and the split evaluated while training, where it has them,
+    then its test splits."""
+    trained = ("train", HELD_OUT_SPLIT[name]) if name in HELD_OUT_SPLIT else ()
+    return (*trained, *TEST_SPLITS.get(name, ("test",)))
+
+
+SPLITS = {name: _splits(name) for name in DATASETS}
 PERCENTILES = (50, 90, 95, 99)
 
 
