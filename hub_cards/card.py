@@ -239,7 +239,7 @@ def eval_results(evaluations: list[dict]) -> list[EvalResult]:
             EvalResult(
                 metric_type="exact_match",
                 metric_name="Exact match (answer tokens, ACT)",
-                metric_value=results["exact_match"],
+                metric_value=over_all_records(results, results["exact_match"]),
                 **common,
             )
         )
@@ -250,6 +250,12 @@ def overall_accuracy(results: dict) -> float:
     """Accuracy over every problem of the split: problems the length filter dropped count as wrong
     (`accuracy_over_all_records`, written by `training.evaluate_model`), else `accuracy`."""
     return results.get("accuracy_over_all_records", results["accuracy"])
+
+
+def over_all_records(results: dict, value: float) -> float:
+    """A score of the evaluated problems as a score over every problem of the split (`num_records`,
+    written by `training.evaluate_model`): the problems the length filter dropped count as wrong."""
+    return value * results["num_examples"] / results.get("num_records", results["num_examples"])
 
 
 def _percent(value: float) -> str:
@@ -266,10 +272,9 @@ def _result_row(evaluation: dict) -> dict[str, str]:
     num_records = results.get("num_records", results["num_examples"])
     dropped = num_records - results["num_examples"]
     calculator = results.get("calculator")
-    kept = results["num_examples"] / num_records  # the rest was dropped by the length filter: wrong
 
     def over_records(value: float) -> str:
-        return _percent(value * kept)
+        return _percent(over_all_records(results, value))
 
     return {
         "dataset": f"{name} ({dataset['config']})" if dataset.get("config") else name,

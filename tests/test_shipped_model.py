@@ -15,7 +15,7 @@ import pytest
 from huggingface_hub import ModelCard
 from transformers import AutoTokenizer
 
-from hub_cards.card import overall_accuracy
+from hub_cards.card import over_all_records, overall_accuracy
 from hub_cards.publish import check_repo_folder
 from training.metrics import load_gsm8k_accuracy
 
@@ -88,10 +88,15 @@ def test_fresh_process_answers_a_gsm8k_test_question(tmp_path: Path) -> None:
 def test_shipped_card_reports_the_evaluation_json_and_the_baselines() -> None:
     evaluations = json.loads((SHIPPED / "eval_results.json").read_text())["evaluations"]
     card = ModelCard.load(SHIPPED / "README.md")
-    accuracies = [
-        r.metric_value for r in card.data.eval_results if r.metric_name.startswith("Accuracy (final")
-    ]
-    assert accuracies == [overall_accuracy(evaluation["results"]) for evaluation in evaluations]
+    results = [evaluation["results"] for evaluation in evaluations]
+    reported = {}
+    for entry in card.data.eval_results:
+        reported.setdefault(entry.metric_name, []).append(entry.metric_value)
+    assert reported["Accuracy (final answer, ACT)"] == [overall_accuracy(r) for r in results]
+    calculator = [overall_accuracy(r["calculator"]) for r in results]
+    assert reported["Accuracy (calculator decoding, ACT)"] == calculator
+    exact = [over_all_records(r, r["exact_match"]) for r in results]
+    assert reported["Exact match (answer tokens, ACT)"] == exact
     names = {evaluation["dataset"]["name"] for evaluation in evaluations}
     assert {"gsm8k", "svamp", "word_problems"} <= names
     baselines = json.loads((SHIPPED / "trivial_baselines.json").read_text())
