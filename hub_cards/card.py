@@ -83,6 +83,8 @@ DATASETS: dict[str, DatasetRef] = {
 }
 # Keyed by the `puzzle` of a puzzle dataset's `metadata.json`, which `training/train_puzzles.py` writes as
 # the `dataset` of `training_info.json`. The datasets are built by `training.data.puzzles.build`.
+# The benchmarks of `python -m training.metrics.trivial_baselines --json`: its key -> (dataset, split).
+BASELINE_SPLITS = {"gsm8k/test": ("gsm8k", "test"), "svamp": ("svamp", "test")}
 PUZZLE_DATASETS: dict[str, DatasetRef] = {
     "sudoku": DatasetRef("sudoku", "Sudoku", None),
     "maze": DatasetRef("maze", "Maze", None),
@@ -266,6 +268,23 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
+def _architecture(config: PretrainedConfig, num_parameters: int) -> dict:
+    """What both card templates say of the network: size, blocks, T, n, N_sup, depth per step."""
+    return dict(
+        single_pass=config.single_pass,
+        num_parameters=f"{num_parameters / 1e6:.1f}M",
+        num_parameters_exact=f"{num_parameters:,}",
+        num_layers=config.num_layers,
+        hidden_size=config.hidden_size,
+        mixer=config.mixer,
+        pos_encoding=config.pos_encoding,
+        H_cycles=config.H_cycles,
+        L_cycles=config.L_cycles,
+        halt_max_steps=config.halt_max_steps,
+        depth_per_step=config.H_cycles * (config.L_cycles + 1) * config.num_layers,
+    )
+
+
 def _result_row(evaluation: dict) -> dict[str, str]:
     dataset, results = evaluation["dataset"], evaluation["results"]
     name = DATASETS[dataset["name"]].name
@@ -353,17 +372,7 @@ def render_model_card(
         template_path=str(TEMPLATE_PATH),
         repo_id=repo_id,
         model_name=card_data.model_name,
-        single_pass=config.single_pass,
-        num_parameters=f"{num_parameters / 1e6:.1f}M",
-        num_parameters_exact=f"{num_parameters:,}",
-        num_layers=config.num_layers,
-        hidden_size=config.hidden_size,
-        mixer=config.mixer,
-        pos_encoding=config.pos_encoding,
-        H_cycles=config.H_cycles,
-        L_cycles=config.L_cycles,
-        halt_max_steps=config.halt_max_steps,
-        depth_per_step=config.H_cycles * (config.L_cycles + 1) * config.num_layers,
+        **_architecture(config, num_parameters),
         answer_length=config.answer_length,
         max_question_length=config.max_question_length,
         dtype=dtype,
@@ -384,20 +393,21 @@ def render_model_card(
 
 
 def baseline_rows(baselines: dict, evaluations: list[dict]) -> dict[str, list]:
-    """The trivial-baseline table: a column per benchmark of the baselines JSON (`gsm8k/test`, `svamp`),
+    """The trivial-baseline table: a column per benchmark of the baselines JSON (`BASELINE_SPLITS`),
     the model's accuracy (ACT, over every problem) in the first row, each baseline below it."""
-    evaluated = {f"{e['dataset']['name']}/{e['dataset']['split']}": e["results"] for e in evaluations} | {
-        e["dataset"]["name"]: e["results"] for e in evaluations if e["dataset"]["name"] == "svamp"
-    }
-    columns = [name for name in ("gsm8k/test", "svamp") if name in baselines]
+    evaluated = {(e["dataset"]["name"], e["dataset"]["split"]): e["results"] for e in evaluations}
+    columns = [key for key in BASELINE_SPLITS if key in baselines]
     model_row = [
-        _percent(overall_accuracy(evaluated[name])) if name in evaluated else "–" for name in columns
+        _percent(overall_accuracy(evaluated[BASELINE_SPLITS[key]]))
+        if BASELINE_SPLITS[key] in evaluated
+        else "–"
+        for key in columns
     ]
     rows = [["this model (ACT)", *model_row]]
     for baseline in baselines[columns[0]]["scores"]:
-        rows.append([baseline, *[_percent(baselines[name]["scores"][baseline]) for name in columns]])
+        rows.append([baseline, *[_percent(baselines[key]["scores"][baseline]) for key in columns]])
     header = [
-        f"{DATASETS[name.split('/')[0]].name} ({baselines[name]['num_examples']:,})" for name in columns
+        f"{DATASETS[BASELINE_SPLITS[key][0]].name} ({baselines[key]['num_examples']:,})" for key in columns
     ]
     return {"header": header, "rows": rows}
 
@@ -504,17 +514,7 @@ def render_puzzle_model_card(
         repo_id=repo_id,
         model_name=card_data.model_name,
         puzzle_name=ref.name,
-        single_pass=config.single_pass,
-        num_parameters=f"{num_parameters / 1e6:.1f}M",
-        num_parameters_exact=f"{num_parameters:,}",
-        num_layers=config.num_layers,
-        hidden_size=config.hidden_size,
-        mixer=config.mixer,
-        pos_encoding=config.pos_encoding,
-        H_cycles=config.H_cycles,
-        L_cycles=config.L_cycles,
-        halt_max_steps=config.halt_max_steps,
-        depth_per_step=config.H_cycles * (config.L_cycles + 1) * config.num_layers,
+        **_architecture(config, num_parameters),
         seq_len=config.seq_len,
         vocab_size=config.vocab_size,
         puzzle_embedding=(
@@ -546,6 +546,7 @@ def render_puzzle_model_card(
 
 
 __all__ = [
+    "BASELINE_SPLITS",
     "DATASETS",
     "EVAL_RESULTS_NAME",
     "PLOT_CAPTIONS",

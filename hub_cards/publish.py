@@ -44,6 +44,7 @@ from modeling_trm import MATH_QA_TASK, TRMForMathQA, TRMForPuzzles, TRMMathQAPip
 from modeling_trm.loading import check_tokenizer_matches, load_saved_model
 
 from .card import (
+    BASELINE_SPLITS,
     EVAL_RESULTS_NAME,
     EXAMPLE_QUESTION,
     PLOT_CAPTIONS,
@@ -87,7 +88,6 @@ PUZZLE_REPO = RepoKind(
 REPO_KINDS = {kind.model_class.config_class.model_type: kind for kind in (MATH_REPO, PUZZLE_REPO)}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 BASELINES_NAME = "trivial_baselines.json"
-BASELINE_KEYS = ("gsm8k/test", "svamp")
 TEXT_SUFFIXES = (".json", ".md", ".py", ".txt", ".jinja")
 
 
@@ -312,11 +312,11 @@ def _load_baselines(path: str) -> dict:
     except (OSError, json.JSONDecodeError) as error:
         raise PublishError(f"--baselines_json {path}: {error}") from error
     if not any(
-        isinstance(baselines.get(name), dict) and "scores" in baselines[name] for name in BASELINE_KEYS
+        isinstance(baselines.get(name), dict) and "scores" in baselines[name] for name in BASELINE_SPLITS
     ):
         raise PublishError(
             f"--baselines_json {path}: expected the output of `python -m training.metrics.trivial_baselines "
-            f"--json`, with `scores` under {BASELINE_KEYS}."
+            f"--json`, with `scores` under {tuple(BASELINE_SPLITS)}."
         )
     return baselines
 
