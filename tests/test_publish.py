@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from tiny_models import save_tiny_sudoku
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerFast
+from without_package import BLOCK_PROJECT_IMPORTS
 
 import modeling_trm
 from hub_cards.card import TrainingInfo, load_evaluations, render_model_card
@@ -60,19 +61,7 @@ BASELINES = {
 # A fresh interpreter with an empty cache that cannot import this project: load the pushed repository
 # through HF_ENDPOINT (only 127.0.0.1 reachable) and the built folder from disk, both with remote code,
 # run the card's usage example, and save what the models answer.
-_WITHOUT_PACKAGE = textwrap.dedent(
-    """
-    import contextlib, importlib.abc, io, json, sys
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("modeling_trm", "training", "tokenization", "hub_cards"):
-                raise ImportError(f"{name} is blocked: the repository must be self-contained")
-
-    sys.meta_path.insert(0, Block())
-    """
-)
-_LOAD_WITHOUT_PACKAGE = _WITHOUT_PACKAGE + textwrap.dedent(
+_LOAD_WITHOUT_PACKAGE = BLOCK_PROJECT_IMPORTS + textwrap.dedent(
     """
     tests_dir, repo_id, folder, example, questions, out = sys.argv[1:]
     sys.path.insert(0, tests_dir)
@@ -99,7 +88,7 @@ _LOAD_WITHOUT_PACKAGE = _WITHOUT_PACKAGE + textwrap.dedent(
     """
 )
 # The same for a puzzle repository: the model from the Hub and from disk answers the grids it is given.
-_LOAD_PUZZLE_WITHOUT_PACKAGE = _WITHOUT_PACKAGE + textwrap.dedent(
+_LOAD_PUZZLE_WITHOUT_PACKAGE = BLOCK_PROJECT_IMPORTS + textwrap.dedent(
     """
     tests_dir, repo_id, folder, example, grids, out = sys.argv[1:]
     sys.path.insert(0, tests_dir)

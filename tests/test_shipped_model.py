@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import ModelCard
 from transformers import AutoTokenizer
+from without_package import BLOCK_PROJECT_IMPORTS
 
 from hub_cards.card import over_all_records, overall_accuracy
 from hub_cards.publish import check_repo_folder
@@ -24,16 +25,8 @@ GSM8K_TEST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "g
 
 # Loads the shipped folder with `trust_remote_code=True` while the package cannot be imported, and answers
 # one question: tokenizer -> generate -> decoded answer slots, and the repository's own pipeline.
-_ANSWER_WITHOUT_PACKAGE = textwrap.dedent(
+_ANSWER_WITHOUT_PACKAGE = BLOCK_PROJECT_IMPORTS + textwrap.dedent(
     """
-    import importlib.abc, json, sys
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("modeling_trm", "training", "tokenization", "hub_cards"):
-                raise ImportError(f"{name} is blocked: the shipped folder must be self-contained")
-
-    sys.meta_path.insert(0, Block())
     from transformers import AutoModel, AutoTokenizer, pipeline
 
     folder, question = sys.argv[1:]
