@@ -229,8 +229,8 @@ class TRMTrainingArguments(TrainingArguments):
     bf16_auto: bool = field(
         default=False,
         metadata={
-            "help": "Set `bf16` by the hardware: on for GPUs with bf16 and CPUs with AMX, off on CPUs "
-            "whose bf16 matmuls are slower than fp32 ones. Overrides `bf16`."
+            "help": "Set `bf16` by the hardware: on for GPUs with bf16; on a CPU with bf16 instructions, "
+            "on when a short matmul probe finds bf16 faster than fp32 (cached per machine). Overrides `bf16`."
         },
     )
 
