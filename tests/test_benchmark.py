@@ -93,7 +93,8 @@ def test_train_step_numbers_are_finite_and_positive(report: dict) -> None:
     train = report["train_step"]
     peak = report["matmul_peak"]
     assert is_positive(peak["gflops"]) and peak["gflops"] == peak["gflops_by_dtype"][peak["dtype"]]
-    assert "float32" in peak["gflops_by_dtype"]
+    assert peak["gflops"] == max(peak["gflops_by_dtype"].values())  # fractions are of the faster dtype
+    assert "float32" in peak["gflops_by_dtype"] and peak["train_dtype"] in peak["gflops_by_dtype"]
     assert is_positive(train["fraction_of_matmul_peak"])
     for name in ("ours_attention", "ours_mlp"):
         entry = train["contestants"][name]
@@ -120,8 +121,15 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
     assert -1.0 <= inference["accuracy_delta"] <= 1.0
     assert inference["score"] == "string_exact_match"  # math answers compare as decoded strings
     for mode in ("act", "all_steps"):
-        assert is_positive(inference[mode]["examples_per_s"])
-        assert 1 <= inference[mode]["mean_steps"] <= inference["max_supervision_steps"]
+        entry = inference[mode]
+        assert len(entry["times_s"]) == max(TINY.repeats, benchmark.MIN_INFERENCE_REPEATS)
+        assert entry["best_s"] == min(entry["times_s"]) and entry["spread"] >= 1.0
+        assert math.isclose(entry["examples_per_s"], inference["num_examples"] / entry["best_s"])
+        assert 1 <= entry["mean_steps"] <= inference["max_supervision_steps"]
+    from_steps = inference["all_steps"]["mean_steps"] / inference["act"]["mean_steps"]
+    assert math.isclose(inference["act_speedup_from_steps"], from_steps)
+    low, high = benchmark.ACT_AGREEMENT
+    assert inference["act_speedup_agrees"] is (low <= inference["act_speedup"] / from_steps <= high)
         assert is_positive(inference["memory"][mode]["peak_mib"])
     # Without ACT every row runs all N_sup steps.
     assert inference["all_steps"]["mean_steps"] == inference["max_supervision_steps"]
