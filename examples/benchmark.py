@@ -756,8 +756,9 @@ def format_report(report: dict) -> str:
     for mode in GENERATE_MODES:
         entry, memory = inference[mode], inference["memory"][mode]
         lines.append(
-            f"{mode:<16} {entry['examples_per_s']:>10.1f} {entry['spread']:>6.2f}x {entry['mean_steps']:>11.2f} "
-            f"{entry[inference['score']]:>18.3f} {memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
+            f"{mode:<16} {entry['examples_per_s']:>10.1f} {entry['spread']:>6.2f}x "
+            f"{entry['mean_steps']:>11.2f} {entry[inference['score']]:>18.3f} "
+            f"{memory['peak_mib']:>9.0f} {memory['delta_mib']:>8.0f}"
         )
     verdict = "agrees with" if inference["act_speedup_agrees"] else "DISAGREES with (timing disturbed; rerun)"
     lines += [

@@ -126,11 +126,11 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
         assert entry["best_s"] == min(entry["times_s"]) and entry["spread"] >= 1.0
         assert math.isclose(entry["examples_per_s"], inference["num_examples"] / entry["best_s"])
         assert 1 <= entry["mean_steps"] <= inference["max_supervision_steps"]
+        assert is_positive(inference["memory"][mode]["peak_mib"])
     from_steps = inference["all_steps"]["mean_steps"] / inference["act"]["mean_steps"]
     assert math.isclose(inference["act_speedup_from_steps"], from_steps)
     low, high = benchmark.ACT_AGREEMENT
     assert inference["act_speedup_agrees"] is (low <= inference["act_speedup"] / from_steps <= high)
-        assert is_positive(inference["memory"][mode]["peak_mib"])
     # Without ACT every row runs all N_sup steps.
     assert inference["all_steps"]["mean_steps"] == inference["max_supervision_steps"]
 
