@@ -64,9 +64,11 @@ def test_collator_pads_questions_to_the_longest_and_labels_to_answer_length(rows
         assert labels[-1] == tokenizer.eos_token_id and labels.count(tokenizer.eos_token_id) == 1
 
 
-def test_collator_can_pad_every_batch_to_max_question_length(rows, tokenizer) -> None:
-    collator = MathCollator(tokenizer, answer_length=20, max_question_length=32, pad_to_max_length=True)
-    assert collator([rows[0]])["input_ids"].shape == (1, 32)
+def test_collator_pads_to_at_least_its_min_width(rows, tokenizer) -> None:
+    collator = MathCollator(tokenizer, answer_length=20, max_question_length=32, min_width=24)
+    assert collator([rows[0]])["input_ids"].shape == (1, 24)
+    longer = {**rows[0], "input_ids": [5] * 30}
+    assert collator([rows[0], longer])["input_ids"].shape == (2, 30)
 
 
 def test_collator_refuses_rows_longer_than_the_model(rows, tokenizer) -> None:
@@ -99,8 +101,11 @@ def test_generator_datasets_feed_the_model(tokenizer) -> None:
     )
     assert len(train) <= 64 and 0 < len(held_out) <= 16
     assert not set(train["question"]) & set(held_out["question"])
+    longest = max(len(ids) for ids in train["input_ids"])
+    assert longest < 64  # the training batches pad to the longest training question, not the limit
+    for rows in ([train[i] for i in range(8)], [train[i] for i in range(len(train) - 8, len(train))]):
+        assert collator(rows)["input_ids"].shape == (8, longest)
     batch = collator([train[i] for i in range(8)])
-    assert batch["input_ids"].shape == (8, 64)
     torch.manual_seed(0)
     config = TRMConfig(
         vocab_size=len(tokenizer), hidden_size=32, num_heads=4, H_cycles=1, L_cycles=1, halt_max_steps=2,

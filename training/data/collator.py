@@ -22,9 +22,9 @@ class MathCollator:
         tokenizer (`PreTrainedTokenizerBase`): Gives the pad id.
         answer_length (`int`): Width of `labels` (the model's answer slots).
         max_question_length (`int`): Longest question allowed; a longer one is an error (filter first).
-        pad_to_max_length (`bool`, defaults to `False`): Pad questions to `max_question_length` instead
-            of the longest question of the batch, for consumers that need one width for every batch
-            (`TRMTrainer` keeps rows in its slots across steps).
+        min_width (`int`, defaults to 0): Pad questions to at least this many tokens (else to the longest
+            question of the batch), for consumers that need one width for every batch (`TRMTrainer`
+            keeps rows in its slots across steps): the longest question they will be given.
 
     Returns (when called on a list of rows with `input_ids` and `labels`):
         `dict[str, torch.LongTensor]`: `input_ids` `[B, Lq]` right-padded with the pad id,
@@ -35,7 +35,7 @@ class MathCollator:
     tokenizer: PreTrainedTokenizerBase
     answer_length: int
     max_question_length: int
-    pad_to_max_length: bool = False
+    min_width: int = 0
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         questions = [row["input_ids"] for row in rows]
@@ -51,7 +51,7 @@ class MathCollator:
                 f"A target (with its eos) has {max(len(ids) for ids in labels)} tokens, more than "
                 f"answer_length={self.answer_length}; filter by length before collating."
             )
-        width = self.max_question_length if self.pad_to_max_length else longest
+        width = max(longest, self.min_width)
         pad, slots = self.tokenizer.pad_token_id, self.answer_length
         return {
             "input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids in questions]),

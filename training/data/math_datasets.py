@@ -14,6 +14,7 @@ import datasets
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 from transformers import PreTrainedTokenizerBase
+from transformers.utils import logging
 
 from .augment import augment_numbers
 from .collator import MathCollator
@@ -23,6 +24,8 @@ from .gsm8k import load_gsm8k
 from .mathematics_dataset import load_mathematics
 from .svamp import load_svamp
 from .word_problems import WordProblemConfig, generate_word_problems
+
+logger = logging.get_logger(__name__)
 
 DATASETS = ("generator", "word_problems", "gsm8k", "svamp", "mathematics")
 # The split a training run evaluates on while training: GSM8K's validation problems (test.jsonl
@@ -211,16 +214,23 @@ def build_math_datasets(
 ) -> tuple[datasets.Dataset, datasets.Dataset, MathCollator]:
     """Training and held-out datasets of `data_args.dataset`, and a collator of fixed width.
 
+    The trainer's slots keep rows across steps, so every training batch has one width: the longest
+    training question present after the length filter, not `max_question_length` (every network
+    application pays for the padding; the config's limit only decides what is dropped). A held-out
+    batch pads to that width or to its own longest question, whichever is longer.
+
     Returns:
         `(train, held_out, collator)`: tokenised records (with `input_ids`, `labels`) and a
-        `MathCollator` padding questions to `max_question_length` (the trainer's slots keep rows).
+        `MathCollator` padding questions to at least the longest training question.
     """
     if data_args.dataset not in HELD_OUT_SPLIT:
         raise ValueError(f"Cannot train on {data_args.dataset!r}; expected one of {tuple(HELD_OUT_SPLIT)}.")
     lengths = (tokenizer, max_question_length, answer_length)
     train, _ = tokenized_split(data_args.dataset, data_args, "train", *lengths)
     held_out, _ = tokenized_split(data_args.dataset, data_args, HELD_OUT_SPLIT[data_args.dataset], *lengths)
-    collator = MathCollator(tokenizer, answer_length, max_question_length, pad_to_max_length=True)
+    longest = max(len(ids) for ids in train["input_ids"])
+    logger.info(f"Training questions padded to {longest} tokens (max_question_length={max_question_length}).")
+    collator = MathCollator(tokenizer, answer_length, max_question_length, min_width=longest)
     return train, held_out, collator
 
 
