@@ -13,7 +13,9 @@ another's, one of
 - `equal_time: OTHER` with `rate_from: THIRD`: as many steps as THIRD's measured steps per second fit in
   OTHER's training time (same seed; THIRD is this variant at another budget).
 
-Every run trains with `training/train.py` and is scored by `training.evaluate_model`; finished runs are
+`task` (default `math`) picks the scripts: a math run trains with `training/train.py` and is scored by
+`training.evaluate_model`; a `puzzles` run trains with `training/train_puzzles.py` and is scored by
+`training.evaluate_puzzles` (its `evaluate` arguments name the `--dataset_dir`). Finished runs are
 reused, so an interrupted experiment resumes. Writes `results.json` and `results.md` (the tables printed).
 """
 
@@ -33,11 +35,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from training.arguments import parse_arguments  # noqa: E402
+from training.arguments import parse_arguments, parse_puzzle_arguments  # noqa: E402
 
 VARIANT_KEYS = {"overrides", "seeds", "equal_examples", "equal_time", "rate_from", "evaluate"}
 EXPERIMENT_KEYS = {
     "description",
+    "task",
     "config",
     "out",
     "seeds",
@@ -47,6 +50,12 @@ EXPERIMENT_KEYS = {
     "extra_metrics",
     "baseline",
     "variants",
+}
+
+# Per task: the training script, the evaluation module and the argument parser of the training script.
+TASKS = {
+    "math": ("training/train.py", "training.evaluate_model", parse_arguments),
+    "puzzles": ("training/train_puzzles.py", "training.evaluate_puzzles", parse_puzzle_arguments),
 }
 
 
@@ -69,6 +78,9 @@ def load_experiment(path: Path) -> dict[str, Any]:
     for key in ("config", "variants", "metric"):
         if key not in experiment:
             raise ValueError(f"{path}: missing key `{key}`.")
+    experiment.setdefault("task", "math")
+    if experiment["task"] not in TASKS:
+        raise ValueError(f"{path}: `task` must be one of {sorted(TASKS)}, got {experiment['task']!r}.")
     variants = experiment["variants"]
     for name, spec in variants.items():
         spec = variants[name] = spec or {}
@@ -100,6 +112,7 @@ class Experiment:
         self.experiment = experiment
         self.out = out
         self.seeds = seeds or experiment.get("seeds", [0])
+        self.train_script, self.evaluate_module, self.parse = TASKS[experiment["task"]]
 
     def seeds_of(self, variant: str) -> list[int]:
         return self.experiment["variants"][variant].get("seeds", self.seeds)
@@ -117,7 +130,7 @@ class Experiment:
         spec = self.experiment["variants"][variant]
         if "equal_examples" in spec:
             examples = self.training_info(spec["equal_examples"], seed)["train_metrics"]["examples_seen"]
-            _, _, args = parse_arguments(["--config", self.experiment["config"], *spec.get("overrides", [])])
+            _, _, args = self.parse(["--config", self.experiment["config"], *spec.get("overrides", [])])
             per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
             return ["--max_steps", str(math.ceil(examples / per_step))]
         if "equal_time" in spec:
@@ -134,7 +147,7 @@ class Experiment:
         run(
             [
                 sys.executable,
-                "training/train.py",
+                self.train_script,
                 "--config",
                 self.experiment["config"],
                 "--output_dir",
@@ -149,28 +162,34 @@ class Experiment:
         )
 
     def evaluate(self, variant: str, seed: int) -> dict[str, Any]:
-        """Train (unless done) and evaluate one run; returns its `eval_results.json`."""
+        """Train (unless done) and evaluate one run; returns its `eval_results.json`, a puzzle
+        evaluation's shaped like a math one (one entry of `evaluations`, named by dataset folder)."""
         self.train(variant, seed)
         run_dir = self.run_dir(variant, seed)
         results_path = run_dir / "eval" / "eval_results.json"
         if not results_path.exists():
             spec = self.experiment["variants"][variant]
+            config = [] if self.experiment["task"] == "puzzles" else ["--config", self.experiment["config"]]
             run(
                 [
                     sys.executable,
                     "-m",
-                    "training.evaluate_model",
+                    self.evaluate_module,
                     "--model",
                     str(run_dir),
-                    "--config",
-                    self.experiment["config"],
+                    *config,
                     "--out",
                     str(run_dir / "eval"),
                     *flatten(self.experiment.get("evaluate", [])),
                     *spec.get("evaluate", []),
                 ]
             )
-        return json.loads(results_path.read_text())
+        report = json.loads(results_path.read_text())
+        if self.experiment["task"] == "puzzles":
+            dataset = {"name": Path(report["dataset_dir"]).name, "split": report["split"]}
+            evaluation = {"dataset": dataset, "num_parameters": report["num_parameters"]}
+            return {"evaluations": [{**evaluation, "results": report["results"]}]}
+        return report
 
 
 def steps_to_target(run_dir: Path, metric: str, target: float) -> int | None:
@@ -261,8 +280,8 @@ def markdown(table: dict[str, Any], metrics: list[str], baseline: str | None, ta
         if baseline:
             base = table[baseline]["evaluations"][names[0]][metrics[0]]
             mean = row["evaluations"][names[0]][metrics[0]]
-            ratio = statistics.mean(mean) / statistics.mean(base) if None not in base + mean else 0.0
-            cells.append(f"{ratio:.2f}×" if ratio > 0 else "n/a")
+            defined = None not in base + mean and statistics.mean(base) > 0
+            cells.append(f"{statistics.mean(mean) / statistics.mean(base):.2f}×" if defined else "n/a")
         cells.append(f"{statistics.mean(row['evaluations'][names[0]]['mean_halt_steps']):.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     for name in names:
