@@ -250,14 +250,24 @@ class TRMTrainingArguments(TrainingArguments):
         },
     )
 
+    max_train_minutes: float | None = field(
+        default=None,
+        metadata={
+            "help": "Stop once this many minutes of training (wall clock, evaluations not counted) are "
+            "spent, after a last evaluation where `eval_strategy` is steps; `max_steps` still caps training."
+        },
+    )
+
     def trainer_kwargs(self) -> dict:
-        """The `TRMTrainer` keyword arguments these arguments set (EMA, halting rule, early stopping)."""
+        """The `TRMTrainer` keyword arguments these arguments set (EMA, halting rule, early stopping,
+        time budget)."""
         return {
             "ema_decay": self.ema_decay or None,
             "supervision_warmup_steps": self.supervision_warmup_steps,
             "halt_on_correct": self.halt_on_correct,
             "early_stopping_patience": self.early_stopping_patience,
             "stop_at_metric": self.stop_at_metric,
+            "max_train_minutes": self.max_train_minutes,
         }
 
     def __post_init__(self) -> None:

@@ -89,6 +89,8 @@ def train_and_evaluate(
             **train_result.metrics,
             "global_step": train_result.global_step,
             "examples_seen": trainer.examples_seen(),
+            "train_minutes": trainer.clock.train_minutes(),
+            "eval_minutes": trainer.clock.eval_minutes(),
         }
         trainer.log_metrics("train", metrics)
         trainer.save_metrics("train", metrics)

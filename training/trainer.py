@@ -20,6 +20,7 @@ gets it trained by sign-SGD at its own rate, in the same optimizer object (`trai
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,7 @@ from transformers import (
     TrainerState,
     TrainingArguments,
 )
-from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, IntervalStrategy, get_last_checkpoint
 from transformers.utils import logging
 
 from modeling_trm.modeling_trm import TRMCarry
@@ -102,6 +103,64 @@ class _StopAtMetricCallback(TrainerCallback):
             control.should_training_stop = True
 
 
+class TrainingClock(TrainerCallback):
+    """Training time without the evaluations, and a wall-clock budget on it.
+
+    The clock runs from the start of training; the time from the end of an optimizer step to the end
+    of the evaluation that follows it (logging and the EMA swap included) is counted apart. Once
+    `max_minutes` of training are spent, training stops after the current step, evaluated first
+    when the evaluation strategy is `steps`.
+
+    Args:
+        max_minutes (`float`, *optional*): The training budget in minutes; `None`: no budget.
+    """
+
+    def __init__(self, max_minutes: float | None = None) -> None:
+        if max_minutes is not None and max_minutes <= 0:
+            raise ValueError(f"`max_train_minutes` must be > 0, got {max_minutes}.")
+        self.max_minutes = max_minutes
+        self.running = False
+        self.start = self.step_end = 0.0
+        self.eval_seconds = 0.0
+
+    def train_minutes(self) -> float:
+        """Minutes of training up to the end of the last optimizer step, evaluations not counted."""
+        return (self.step_end - self.start - self.eval_seconds) / 60
+
+    def eval_minutes(self) -> float:
+        """Minutes spent in evaluations during training so far."""
+        return self.eval_seconds / 60
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ) -> None:
+        self.running = True
+        self.start = self.step_end = time.perf_counter()
+        self.eval_seconds = 0.0
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ) -> None:
+        self.step_end = time.perf_counter()
+        if self.max_minutes is not None and self.train_minutes() >= self.max_minutes:
+            control.should_training_stop = True
+            if args.eval_strategy == IntervalStrategy.STEPS:
+                control.should_evaluate = True
+
+    def on_evaluate(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ) -> None:
+        if self.running:
+            now = time.perf_counter()
+            self.eval_seconds += now - self.step_end
+            self.step_end = now
+
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs
+    ) -> None:
+        self.running = False
+
+
 class TRMTrainer(Trainer):
     """`Trainer` for TRM models: deep supervision over persistent batch slots, ACT halting and EMA.
 
@@ -120,6 +179,9 @@ class TRMTrainer(Trainer):
             training to a plateau); 0 trains for `max_steps`.
         stop_at_metric (`float`, *optional*): Stop training once an evaluation's `metric_for_best_model`
             reaches this value (the time to a target accuracy).
+        max_train_minutes (`float`, *optional*): Stop training once this many minutes of it are spent,
+            evaluations not counted (`TrainingClock`); `max_steps` still caps it. Logs during training
+            carry `train_minutes`, the clock's reading.
         *args, **kwargs: As for `transformers.Trainer`. `data_collator` must turn a list of dataset
             rows into fixed-width tensors (the slots keep them across steps), including `labels`.
             Saving, evaluation and logging go by steps: an `"epoch"` strategy is an error.
@@ -134,9 +196,13 @@ class TRMTrainer(Trainer):
         halt_on_correct: bool = False,
         early_stopping_patience: int = 0,
         stop_at_metric: float | None = None,
+        max_train_minutes: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # Before the EMA callback: a stop that asks for a last evaluation must see the EMA swapped in.
+        self.clock = TrainingClock(max_train_minutes)
+        self.add_callback(self.clock)
         if early_stopping_patience > 0:
             self.add_callback(EarlyStoppingCallback(early_stopping_patience))
         if stop_at_metric is not None:
@@ -342,10 +408,13 @@ class TRMTrainer(Trainer):
         return (outputs.loss, outputs) if return_outputs else outputs.loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        """Add the supervision metrics gathered since the last log to training logs."""
+        """Add the supervision metrics gathered since the last log to training logs, and the training
+        minutes so far to every log during training."""
         if "loss" in logs:
             logs = {**logs, **self.step_metrics.compute(self.accelerator)}
             logs["examples_seen"] = self.examples_seen()
+        if self.clock.running:
+            logs = {**logs, "train_minutes": self.clock.train_minutes()}
         super().log(logs, start_time)
 
     def prediction_step(
