@@ -1,12 +1,16 @@
 """Maze datasets: every label marks a shortest path (checked by an independent BFS), hardness, determinism."""
 
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from training.data.puzzles.common import dihedral_transform
+from training.data.puzzles.build import main as build_puzzles
+from training.data.puzzles.common import dihedral_transform, load_puzzle_dataset
 from training.data.puzzles.maze import MazeConfig, build_maze
+
+CPU_MAZE_CONFIG = Path(__file__).resolve().parents[1] / "training" / "configs" / "maze_cpu.yaml"
 
 WALL, OPEN, START, GOAL, PATH = 1, 2, 3, 4, 5
 
@@ -97,3 +101,25 @@ def test_config_rejects_bad_values():
         MazeConfig(size=3)
     with pytest.raises(ValueError, match="loop_prob"):
         MazeConfig(loop_prob=1.5)
+
+
+def test_the_cpu_maze_set_of_maze_cpu_yaml_is_solvable_hard_and_disjoint(tmp_path):
+    """The set the CPU maze config trains on, built by the command its header gives."""
+    lines = CPU_MAZE_CONFIG.read_text().splitlines()
+    (line,) = [line for line in lines if "training.data.puzzles.build maze" in line]
+    argv = line.split("training.data.puzzles.build", 1)[1].split()
+    argv[argv.index("--out") + 1] = str(tmp_path / "maze")
+    splits, metadata = load_puzzle_dataset(build_puzzles(argv))
+    size, min_length = metadata.grid_shape[0], metadata.config["min_path_length"]
+    assert (size, len(splits["train"]), len(splits["test"])) == (7, 8000, 1000) and min_length == 10
+    for split in ("train", "test"):
+        for inputs, labels in zip(splits[split]["inputs"], splits[split]["labels"], strict=True):
+            assert_marks_a_shortest_path(inputs, labels, size, min_length)
+
+    def canonical(row):
+        grid = np.asarray(row).reshape(size, size)
+        return min(np.ascontiguousarray(dihedral_transform(grid, k)).tobytes() for k in range(8))
+
+    train = {canonical(row) for row in splits["train"]["inputs"]}
+    test = {canonical(row) for row in splits["test"]["inputs"]}
+    assert len(train) == 1000 and len(test) == 1000 and not train & test
