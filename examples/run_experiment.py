@@ -27,6 +27,8 @@ import math
 import statistics
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +54,21 @@ EXPERIMENT_KEYS = {
     "variants",
 }
 
-# Per task: the training script, the evaluation module and the argument parser of the training script.
+
+@dataclass(frozen=True)
+class Task:
+    """The scripts of one kind of experiment: training, its argument parser, and evaluation (which
+    takes the training config when `evaluate_with_config`)."""
+
+    train_script: str
+    parse: Callable
+    evaluate_module: str
+    evaluate_with_config: bool
+
+
 TASKS = {
-    "math": ("training/train.py", "training.evaluate_model", parse_arguments),
-    "puzzles": ("training/train_puzzles.py", "training.evaluate_puzzles", parse_puzzle_arguments),
+    "math": Task("training/train.py", parse_arguments, "training.evaluate_model", True),
+    "puzzles": Task("training/train_puzzles.py", parse_puzzle_arguments, "training.evaluate_puzzles", False),
 }
 
 
@@ -112,7 +125,7 @@ class Experiment:
         self.experiment = experiment
         self.out = out
         self.seeds = seeds or experiment.get("seeds", [0])
-        self.train_script, self.evaluate_module, self.parse = TASKS[experiment["task"]]
+        self.task = TASKS[experiment["task"]]
 
     def seeds_of(self, variant: str) -> list[int]:
         return self.experiment["variants"][variant].get("seeds", self.seeds)
@@ -130,7 +143,7 @@ class Experiment:
         spec = self.experiment["variants"][variant]
         if "equal_examples" in spec:
             examples = self.training_info(spec["equal_examples"], seed)["train_metrics"]["examples_seen"]
-            _, _, args = self.parse(["--config", self.experiment["config"], *spec.get("overrides", [])])
+            _, _, args = self.task.parse(["--config", self.experiment["config"], *spec.get("overrides", [])])
             per_step = args.per_device_train_batch_size * args.gradient_accumulation_steps
             return ["--max_steps", str(math.ceil(examples / per_step))]
         if "equal_time" in spec:
@@ -147,7 +160,7 @@ class Experiment:
         run(
             [
                 sys.executable,
-                self.train_script,
+                self.task.train_script,
                 "--config",
                 self.experiment["config"],
                 "--output_dir",
@@ -169,12 +182,12 @@ class Experiment:
         results_path = run_dir / "eval" / "eval_results.json"
         if not results_path.exists():
             spec = self.experiment["variants"][variant]
-            config = [] if self.experiment["task"] == "puzzles" else ["--config", self.experiment["config"]]
+            config = ["--config", self.experiment["config"]] if self.task.evaluate_with_config else []
             run(
                 [
                     sys.executable,
                     "-m",
-                    self.evaluate_module,
+                    self.task.evaluate_module,
                     "--model",
                     str(run_dir),
                     *config,
@@ -185,7 +198,7 @@ class Experiment:
                 ]
             )
         report = json.loads(results_path.read_text())
-        if self.experiment["task"] == "puzzles":
+        if "evaluations" not in report:  # a puzzle evaluation: one dataset, its results at the top level
             dataset = {"name": Path(report["dataset_dir"]).name, "split": report["split"]}
             evaluation = {"dataset": dataset, "num_parameters": report["num_parameters"]}
             return {"evaluations": [{**evaluation, "results": report["results"]}]}
