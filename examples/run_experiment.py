@@ -16,7 +16,9 @@ another's, one of
 `task` (default `math`) picks the scripts: a math run trains with `training/train.py` and is scored by
 `training.evaluate_model`; a `puzzles` run trains with `training/train_puzzles.py` and is scored by
 `training.evaluate_puzzles` (its `evaluate` arguments name the `--dataset_dir`). Finished runs are
-reused, so an interrupted experiment resumes. Writes `results.json` and `results.md` (the tables printed).
+reused, so an interrupted experiment resumes. Writes `results.json`, `results.md` (the tables printed)
+and, per evaluation with groups (e.g. `--group_by num_steps`), `NAME_by_group.png`: the metric against
+the group, a line per variant.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from training.arguments import parse_arguments, parse_puzzle_arguments  # noqa: E402
+from training.plots import plot_accuracy_by_group  # noqa: E402
 
 VARIANT_KEYS = {"overrides", "seeds", "equal_examples", "equal_time", "rate_from", "evaluate"}
 EXPERIMENT_KEYS = {
@@ -302,22 +305,47 @@ def markdown(table: dict[str, Any], metrics: list[str], baseline: str | None, ta
     return "\n".join(lines)
 
 
-def group_table(table: dict[str, Any], name: str, metric: str) -> list[str]:
-    """Lines of a table of `metric` on evaluation `name` by group (mean over seeds); none if ungrouped."""
+def group_means(
+    table: dict[str, Any], name: str, metric: str
+) -> tuple[list[str], dict[str, dict[str, float]]]:
+    """The groups of evaluation `name` in order ("2" before "10") and, per variant, `metric` by group
+    (mean over seeds; a group some seed lacks is left out). No groups if the evaluation is ungrouped."""
     grouped = {variant: row["evaluations"][name]["per_group"] for variant, row in table.items()}
     groups = {group for runs in grouped.values() for scores in runs if scores for group in scores}
-    if not groups:
-        return []
-    ordered = sorted(groups, key=lambda group: (len(group), group))  # "2" before "10"
-    lines = ["", f"{name}, {metric} by group (mean over seeds):", ""]
-    lines += ["| variant | " + " | ".join(ordered) + " |", "|---|" + "---|" * len(ordered)]
+    ordered = sorted(groups, key=lambda group: (len(group), group))
+    means = {}
     for variant, runs in grouped.items():
-        cells = []
+        means[variant] = {}
         for group in ordered:
             values = [lookup(scores[group], metric) for scores in runs if scores and group in scores]
-            cells.append(f"{100 * statistics.mean(values):.1f}" if values and None not in values else "")
+            if len(values) == len(runs) and None not in values:
+                means[variant][group] = statistics.mean(values)
+    return ordered, means
+
+
+def group_table(table: dict[str, Any], name: str, metric: str) -> list[str]:
+    """Lines of a table of `metric` on evaluation `name` by group (mean over seeds); none if ungrouped."""
+    ordered, means = group_means(table, name, metric)
+    if not ordered:
+        return []
+    lines = ["", f"{name}, {metric} by group (mean over seeds):", ""]
+    lines += ["| variant | " + " | ".join(ordered) + " |", "|---|" + "---|" * len(ordered)]
+    for variant, scores in means.items():
+        cells = [f"{100 * scores[group]:.1f}" if group in scores else "" for group in ordered]
         lines.append(f"| {variant} | " + " | ".join(cells) + " |")
     return lines
+
+
+def plot_groups(table: dict[str, Any], metric: str, out: Path) -> list[Path]:
+    """One plot per grouped evaluation, `metric` against the group for every variant; the paths."""
+    paths = []
+    for name in next(iter(table.values()))["evaluations"]:
+        ordered, means = group_means(table, name, metric)
+        if ordered:
+            path = out / f"{name.replace('/', '_')}_by_group.png"
+            plot_accuracy_by_group(means, ordered, f"{name}, {metric}", path)
+            paths.append(path)
+    return paths
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -349,6 +377,7 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"experiment": spec, "variants": table}, indent=2))
     (out / "results.md").write_text(report + "\n")
+    plot_groups(table, spec["metric"], out)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,35 @@ def test_an_unknown_task_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(experiment))
     with pytest.raises(ValueError, match=r"bad\.yaml: `task` must be one of"):
         run_experiment.load_experiment(path)
+
+
+def grouped_row(per_group: list[dict | None]) -> dict:
+    """A `summarise` row holding only what the group table and plot read: one evaluation's groups."""
+    return {"evaluations": {"chains/test": {"per_group": per_group}}}
+
+
+def test_groups_are_tabled_and_plotted_per_variant_as_the_mean_over_seeds(tmp_path: Path) -> None:
+    table = {
+        "trm": grouped_row([
+            {"2": {"exact_match": 1.0}, "10": {"exact_match": 0.5}},
+            {"2": {"exact_match": 0.8}, "10": {"exact_match": 0.3}},
+        ]),
+        "single_pass": grouped_row([
+            {"2": {"exact_match": 0.6}, "10": {"exact_match": 0.0}},
+            {"2": {"exact_match": 0.4}},  # this seed has no group "10": the mean would hide it
+        ]),
+    }  # fmt: skip
+    groups, means = run_experiment.group_means(table, "chains/test", "exact_match")
+    assert groups == ["2", "10"]
+    assert means["trm"] == pytest.approx({"2": 0.9, "10": 0.4})
+    assert means["single_pass"] == pytest.approx({"2": 0.5})
+    lines = run_experiment.group_table(table, "chains/test", "exact_match")
+    assert lines[-2:] == ["| trm | 90.0 | 40.0 |", "| single_pass | 50.0 |  |"]
+    (plot,) = run_experiment.plot_groups(table, "exact_match", tmp_path)
+    assert plot == tmp_path / "chains_test_by_group.png" and plot.stat().st_size > 0
+
+
+def test_an_ungrouped_evaluation_has_no_group_table_or_plot(tmp_path: Path) -> None:
+    table = {"trm": grouped_row([None])}
+    assert run_experiment.group_table(table, "chains/test", "exact_match") == []
+    assert run_experiment.plot_groups(table, "exact_match", tmp_path) == []

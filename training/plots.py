@@ -43,6 +43,26 @@ def plot_halting_histogram(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_accuracy_by_group(
+    scores: dict[str, dict[str, float]], groups: list[str], title: str, path: Path
+) -> None:
+    """A line per contestant: its accuracy (0..1) in each group, the groups in the order given."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for contestant, by_group in scores.items():
+        present = [i for i, group in enumerate(groups) if group in by_group]
+        accuracy = [100 * by_group[groups[i]] for i in present]
+        ax.plot(present, accuracy, marker="o", label=contestant)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_xlabel("group")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_training_curves(log_history: list[dict], path: Path) -> None:
     """Loss and accuracies against the optimizer step, from the Trainer's `log_history`."""
     train = [entry for entry in log_history if "loss" in entry and "step" in entry]
