@@ -23,12 +23,12 @@ reversed on every other repeat) and the medians are reported.
    the faster path (`training.precision.bf16_is_faster`: a cached probe on CPUs); the two peaks show
    whether it is, and `--other_precision` also times our train steps in the other precision, interleaved.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
-   held-out set of the training config (`--config`): throughput ratio and the difference in string
-   exact match (the decoded answer is the reference string).
+   held-out set of the training config (`--config`; `--eval_skip_examples`, `--max_eval_examples` pick
+   rows): throughput ratio and the difference in string exact match (the decoded answer is the
+   reference string).
    The model is `--model`, or one trained in-process from that config (`training/configs/tiny.yaml`).
    With `--puzzle_dataset DIR` and a puzzle `--model`, the held-out set is that dataset's test split
-   (`--eval_skip_examples`, `--max_eval_examples` pick rows) and the score is exact accuracy (every
-   labelled cell of the grid right);
+   and the score is exact accuracy (every labelled cell of the grid right);
    `--halt_threshold` sets the ACT halting-logit threshold (default: the model config's).
    `--compile` applies to the train steps only.
 4. Peak memory: every contestant again in a fresh subprocess; on CPU the process's peak resident
@@ -457,6 +457,7 @@ def load_eval_batches(
         check_tokenizer_matches(tokenizer, model.config, settings.model, settings.model)
         data_args = parse_arguments(["--config", settings.config])[1]
         data_args.max_eval_samples = settings.max_eval_examples
+        data_args.skip_eval_samples = settings.eval_skip_examples
         dataset, collator, _ = build_eval_dataset(
             data_args.dataset,
             data_args,
@@ -687,9 +688,10 @@ def _number(value: float | None, spec: str) -> str:
 
 def held_out_name(settings: dict) -> str:
     """What the inference part answered, in words."""
+    rows = f"(held-out rows from {settings['eval_skip_examples']})"
     if settings["puzzle_dataset"] is None:
-        return f"problems of {Path(settings['config']).name}"
-    return f"puzzles of {settings['puzzle_dataset']} (test rows from {settings['eval_skip_examples']})"
+        return f"problems of {Path(settings['config']).name} {rows}"
+    return f"puzzles of {settings['puzzle_dataset']} {rows}"
 
 
 def format_report(report: dict) -> str:

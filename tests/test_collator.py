@@ -125,6 +125,36 @@ def test_eval_dataset_pads_to_the_longest_question(tokenizer) -> None:
     assert len(dataset) == 10 and batch["input_ids"].shape[1] == max(len(ids) for ids in dataset["input_ids"])
 
 
+def chain_eval(tokenizer, **fields) -> tuple[datasets.Dataset, int]:
+    """The held-out chains of a small generator config, cut by `fields`: the dataset and its record count."""
+    data_args = DataArguments(
+        dataset="generator", generator_task="arithmetic_chain", min_ops=1, max_ops=3, max_value=9,
+        num_train_examples=50, num_eval_examples=40, target="final", **fields,
+    )  # fmt: skip
+    dataset, _, num_records = build_eval_dataset(
+        "generator", data_args, tokenizer, max_question_length=32, answer_length=4
+    )
+    return dataset, num_records
+
+
+def test_held_out_slices_skip_then_cut_so_two_slices_share_no_record(tokenizer) -> None:
+    whole, _ = chain_eval(tokenizer)
+    first, first_count = chain_eval(tokenizer, max_eval_samples=15)
+    rest, rest_count = chain_eval(tokenizer, skip_eval_samples=15)
+    middle, middle_count = chain_eval(tokenizer, skip_eval_samples=10, max_eval_samples=20)
+    assert (first_count, rest_count, middle_count) == (15, 25, 20)
+    questions = list(whole["question"])
+    assert list(first["question"]) + list(rest["question"]) == questions
+    assert list(middle["question"]) == questions[10:30]
+
+
+def test_a_slice_past_the_end_is_an_error_naming_the_split(tokenizer) -> None:
+    with pytest.raises(ValueError, match=r"generator/test: `skip_eval_samples` 40 leaves none of its 40"):
+        chain_eval(tokenizer, skip_eval_samples=40)
+    with pytest.raises(ValueError, match="`skip_eval_samples` must be at least 0"):
+        chain_eval(tokenizer, skip_eval_samples=-1)
+
+
 def test_describe_reports_counts_and_length_percentiles() -> None:
     argv = ["--dataset", "generator", "--generator_task", "addition", "--num_digits", "2"]
     argv += ["--num_train_examples", "50", "--num_eval_examples", "20", "--target", "final"]

@@ -150,6 +150,13 @@ class DataArguments:
         default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
     )
     max_eval_samples: int | None = field(default=None, metadata={"help": "Evaluate on at most this many."})
+    skip_eval_samples: int = field(
+        default=0,
+        metadata={
+            "help": "Skip this many held-out records first (then `max_eval_samples`): one slice to "
+            "choose a setting such as the halting threshold on, another to measure it on."
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.dataset not in ("generator", "word_problems", "gsm8k", "mathematics"):
@@ -160,6 +167,8 @@ class DataArguments:
             raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
         if self.dataset == "mathematics" and self.target != "final":
             raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
+        if self.skip_eval_samples < 0:
+            raise ValueError(f"`skip_eval_samples` must be at least 0, got {self.skip_eval_samples}.")
         for name in ("num_train_examples", "num_eval_examples", "max_eval_samples"):
             value = getattr(self, name)
             if value is not None and value < 1:

@@ -192,7 +192,8 @@ def tokenized_split(
     max_question_length: int,
     answer_length: int,
 ) -> tuple[datasets.Dataset, int]:
-    """`load_records` (held-out splits cut to `data_args.max_eval_samples`), tokenised and length-filtered.
+    """`load_records` (held-out splits: `data_args.max_eval_samples` records after the first
+    `data_args.skip_eval_samples`), tokenised and length-filtered.
 
     Returns:
         `(dataset, num_records)`: the records that fit, and how many there were before the length filter.
@@ -203,8 +204,18 @@ def tokenized_split(
     records = load_records(name, data_args, split)
     if len(records) == 0:
         raise ValueError(f"{name}/{split}: the data set has no records.")
-    if split != "train" and data_args.max_eval_samples is not None:
-        records = records.select(range(min(data_args.max_eval_samples, len(records))))
+    if split != "train":
+        start, end = data_args.skip_eval_samples, len(records)
+        if name == "mathematics" and start:
+            raise ValueError(
+                "`skip_eval_samples` does not apply to the Mathematics Dataset: its held-out splits are "
+                "cut evenly per module by `max_eval_samples`."
+            )
+        if start >= end:
+            raise ValueError(f"{name}/{split}: `skip_eval_samples` {start} leaves none of its {end} records.")
+        if data_args.max_eval_samples is not None:
+            end = min(end, start + data_args.max_eval_samples)
+        records = records.select(range(start, end))
     tokenized = tokenize_records(records, tokenizer)
     return filter_by_length(tokenized, max_question_length, answer_length, f"{name}/{split}"), len(records)
 
