@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -19,6 +20,12 @@ CONFIGS = {
     "word_problems_wide": GeneratorConfig(min_ops=1, max_ops=6, min_value=0, max_value=100, num_examples=300),
     "arithmetic_chain": GeneratorConfig(
         task="arithmetic_chain", min_ops=2, max_ops=3, max_value=9, num_examples=300
+    ),
+    "modular_chain": GeneratorConfig(
+        task="modular_chain", min_ops=1, max_ops=12, max_value=9, num_examples=300
+    ),
+    "modular_chain_mod_7": GeneratorConfig(
+        task="modular_chain", min_ops=2, max_ops=5, min_value=0, max_value=20, modulus=7, num_examples=300
     ),
     "multiplication": GeneratorConfig(task="multiplication", num_digits=4, num_examples=300),
     "addition": GeneratorConfig(task="addition", num_digits=1, num_examples=50),
@@ -46,12 +53,15 @@ def test_answers_equal_an_independent_evaluation_and_chains_reexecute(name: str)
     assert len(problems) == config.num_examples
     assert len({p["question"] for p in problems}) == len(problems)
     for problem in problems:
-        assert reference_value(problem["expression"]) == int(problem["answer"]) >= 0
+        value = reference_value(problem["expression"])
+        if config.task == "modular_chain":
+            value %= config.modulus
+        assert value == int(problem["answer"]) >= 0
         assert problem["target"] == problem["answer"]
         assert CHAIN_FORMAT.fullmatch(problem["equations"]), problem["equations"]
         steps, answer = split_target(problem["equations"])
         assert check_chain(steps, answer) is None and answer == problem["answer"]
-        if config.task in ("word_problems", "arithmetic_chain"):
+        if config.task in ("word_problems", "arithmetic_chain", "modular_chain"):
             assert config.min_ops <= len(steps) <= config.max_ops
         else:
             operands = re.findall(r"\d+", problem["question"])
@@ -86,9 +96,26 @@ def test_asking_for_more_problems_than_exist_is_an_error() -> None:
         generate_problems(GeneratorConfig(task="addition", num_digits=1, num_examples=82))
 
 
+def test_modular_chains_multiply_by_units_only_and_give_every_residue() -> None:
+    config = GeneratorConfig(task="modular_chain", min_ops=3, max_ops=6, max_value=9, num_examples=2000)
+    problems = generate_problems(config, target="final")
+    factors = {int(f) for p in problems for f in re.findall(r"\*(\d+)", p["question"])}
+    assert factors == {1, 3, 7, 9}
+    assert all(p["question"].endswith(" = ? (mod 10)") for p in problems)
+    counts = Counter(p["answer"] for p in problems)
+    assert sorted(counts) == [str(r) for r in range(10)] and min(counts.values()) > 2000 / 10 / 2
+
+
 @pytest.mark.parametrize(
     "fields",
-    [{"task": "division"}, {"min_ops": 0}, {"min_ops": 3, "max_ops": 2}, {"min_value": 5, "max_value": 4}],
+    [
+        {"task": "modular_chain", "min_value": 2, "max_value": 2, "modulus": 4},
+        {"modulus": 1},
+        {"task": "division"},
+        {"min_ops": 0},
+        {"min_ops": 3, "max_ops": 2},
+        {"min_value": 5, "max_value": 4},
+    ],
 )
 def test_config_rejects_bad_values(fields: dict) -> None:
     with pytest.raises(ValueError):

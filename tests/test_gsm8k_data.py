@@ -14,6 +14,7 @@ from modeling_trm.calculator import evaluate, extract_steps, format_number
 from training.data.equations import check_chain, split_target, target_text
 from training.data.gsm8k import load_gsm8k
 from training.data.svamp import equation_steps, load_svamp
+from training.metrics import extract_final_answer
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GSM8K, SVAMP = DATA / "gsm8k", DATA / "svamp"
@@ -91,6 +92,15 @@ def test_check_chain_names_each_failure() -> None:
     assert check_chain(["2+2=4"], "7") == "answer_not_in_chain"
     assert format_number(Fraction(1, 8)) == "0.125" and format_number(Fraction(-30)) == "-30"
     assert target_text("equations", [], "5") == "#### 5"
+
+
+def test_running_target_lists_every_step_result_and_keeps_the_answer_readable() -> None:
+    steps = ["48/2=24", "48+24=72", "72*3-200=16"]
+    assert target_text("running", steps, "16") == "24 72 #### 16"
+    assert target_text("running", steps[:1], "24") == "#### 24"
+    assert extract_final_answer(target_text("running", steps, "16")) == 16
+    with pytest.raises(ValueError, match="target kind must be one of"):
+        target_text("scratchpad", steps, "16")
 
 
 @pytest.fixture()

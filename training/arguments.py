@@ -21,6 +21,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from modeling_trm import TRMConfig, TRMPuzzleConfig
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
 
+from .data.equations import TARGET_KINDS
 from .precision import bf16_is_faster
 
 DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "trm-math-bpe")
@@ -97,7 +98,9 @@ class DataArguments:
     )
     generator_task: str = field(
         default="word_problems",
-        metadata={"help": "Generator task: word_problems, multiplication or addition."},
+        metadata={
+            "help": "Generator task: word_problems, arithmetic_chain, modular_chain, multiplication, addition"
+        },
     )
     min_ops: int = field(
         default=1, metadata={"help": "Generator and word problems: fewest operations (steps) per problem."}
@@ -107,6 +110,7 @@ class DataArguments:
     )
     min_value: int = field(default=1, metadata={"help": "Generator: smallest operand."})
     max_value: int = field(default=20, metadata={"help": "Generator: largest operand."})
+    modulus: int = field(default=10, metadata={"help": "Generator (modular_chain): the modulus."})
     test_min_ops: int | None = field(
         default=None, metadata={"help": "Generator test split: fewest operations (default: min_ops)."}
     )
@@ -145,7 +149,10 @@ class DataArguments:
             "extrapolation module); default: all six."
         },
     )
-    target: str = field(default="equations", metadata={"help": "GSM8K target: `equations` or `final`."})
+    target: str = field(
+        default="equations",
+        metadata={"help": "What the model writes: `equations`, `final` or `running` (every step's result)."},
+    )
     augment_variants: int = field(
         default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
     )
@@ -163,8 +170,8 @@ class DataArguments:
             raise ValueError(
                 f"`dataset` must be generator, word_problems, gsm8k or mathematics, got {self.dataset!r}."
             )
-        if self.target not in ("equations", "final"):
-            raise ValueError(f"`target` must be `equations` or `final`, got {self.target!r}.")
+        if self.target not in TARGET_KINDS:
+            raise ValueError(f"`target` must be one of {TARGET_KINDS}, got {self.target!r}.")
         if self.dataset == "mathematics" and self.target != "final":
             raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
         if self.skip_eval_samples < 0:

@@ -15,8 +15,9 @@ from modeling_trm.calculator import (
     split_step,
 )
 
-# What the model is trained to write: the final answer alone, or the equation chain then the answer.
-TARGET_KINDS = ("final", "equations")
+# What the model is trained to write: the final answer alone, the equation chain then the answer, or
+# the running values (every step's result) then the answer.
+TARGET_KINDS = ("final", "equations", "running")
 
 # Why a chain does not re-execute to its answer, in the order they are checked.
 CHAIN_FAILURES = (
@@ -29,14 +30,24 @@ CHAIN_FAILURES = (
 
 
 def target_text(kind: str, steps: Sequence[str], answer: str) -> str:
-    """The model's target of `kind`: `"final"` gives `"72"`, `"equations"` gives `chain_text(steps, answer)`.
+    """The model's target of `kind`: `"final"` gives `"72"`, `"equations"` gives `chain_text(steps, answer)`
+    and `"running"` gives `running_text(steps, answer)`.
 
     Raises:
         `ValueError`: When `kind` is not one of `TARGET_KINDS`.
     """
     if kind not in TARGET_KINDS:
         raise ValueError(f"target kind must be one of {TARGET_KINDS}, got {kind!r}")
-    return answer if kind == "final" else chain_text(steps, answer)
+    if kind == "final":
+        return answer
+    return chain_text(steps, answer) if kind == "equations" else running_text(steps, answer)
+
+
+def running_text(steps: Sequence[str], answer: str) -> str:
+    """The result of every step but the last, then the answer in GSM8K's format: the steps
+    `["48/2=24", "48+24=72"]` give `"24 #### 72"`. Every answer token is then one step of the chain,
+    supervised apart (a dense target), while the metric still reads the number after `####`."""
+    return " ".join([*(step.rsplit("=", 1)[1].strip() for step in steps[:-1]), ANSWER_SEPARATOR, answer])
 
 
 def split_target(target: str) -> tuple[list[str], str]:

@@ -2,16 +2,19 @@
 
 Records have the GSM8K record columns (`id`, `question`, `equations` in GSM8K's format
 `"<<12*3=36>> <<36+5=41>> #### 41"`, `answer`, `target`, `source`) plus `expression`, the same
-computation as one arithmetic expression (`"((12 * 3) + 5)"`) for independent checking.
+computation as one arithmetic expression (`"((12 * 3) + 5)"`; for `modular_chain` unreduced, its value
+modulo `modulus` is the answer) for independent checking.
 
     GeneratorConfig(task="word_problems", min_ops=3, max_ops=4)        # where depth matters
     GeneratorConfig(task="arithmetic_chain", min_ops=3, max_ops=4)     # the same, without the words
+    GeneratorConfig(task="modular_chain", min_ops=1, max_ops=12)       # chains mod 10: only depth is hard
     GeneratorConfig(task="multiplication", num_digits=4)              # 4x4-digit products
     GeneratorConfig(task="addition", num_digits=1, num_examples=64)   # trivially learnable (CI)
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import random
 from collections.abc import Collection
@@ -21,7 +24,7 @@ import datasets
 
 from .equations import target_text
 
-TASKS = ("word_problems", "arithmetic_chain", "multiplication", "addition")
+TASKS = ("word_problems", "arithmetic_chain", "modular_chain", "multiplication", "addition")
 _APPLY = {
     "+": operator.add,
     "-": operator.sub,
@@ -123,13 +126,17 @@ class GeneratorConfig:
 
     Args:
         task (`str`, defaults to `"word_problems"`): `"word_problems"`, `"arithmetic_chain"` (the same
-            chains written as symbols, `"7 +5 *2 -3 = ?"`), `"multiplication"` or `"addition"`.
+            chains written as symbols, `"7 +5 *2 -3 = ?"`), `"modular_chain"` (`+ - *` chains whose
+            every value is reduced modulo `modulus`, `"7 +5 *2 -3 = ? (mod 10)"`: each step is a lookup
+            in a small table, so the depth of the chain is the only difficulty), `"multiplication"` or
+            `"addition"`.
         min_ops (`int`, defaults to 1): Fewest operations of a word problem or chain.
         max_ops (`int`, defaults to 2): Most operations of a word problem or chain.
         min_value (`int`, defaults to 1): Smallest start value and added / subtracted amount.
         max_value (`int`, defaults to 20): Largest start value and added / subtracted amount; factors
             stay within 2..min(10, max_value) and a product within `max_value**2`.
         num_digits (`int`, defaults to 2): Digits of both operands of `multiplication` / `addition`.
+        modulus (`int`, defaults to 10): The modulus of `modular_chain`.
         num_examples (`int`, defaults to 1000): Problems to generate, all with distinct questions.
         seed (`int`, defaults to 0): Random seed; the same config gives the same problems.
 
@@ -144,6 +151,7 @@ class GeneratorConfig:
     min_value: int = 1
     max_value: int = 20
     num_digits: int = 2
+    modulus: int = 10
     num_examples: int = 1000
     seed: int = 0
 
@@ -156,6 +164,15 @@ class GeneratorConfig:
             raise ValueError(
                 f"Need 0 <= `min_value` <= `max_value` and `max_value` >= 2, got {self.min_value} "
                 f"and {self.max_value}."
+            )
+        if self.modulus < 2:
+            raise ValueError(f"Need `modulus` >= 2, got {self.modulus}.")
+        if self.task == "modular_chain" and not any(
+            math.gcd(b, self.modulus) == 1 for b in range(self.min_value, self.max_value + 1)
+        ):
+            raise ValueError(
+                f"`modular_chain` needs an operand prime to `modulus`={self.modulus} within "
+                f"{self.min_value}..{self.max_value}."
             )
         if self.num_digits < 1 or self.num_examples < 0:
             raise ValueError(
@@ -215,6 +232,27 @@ def _chain_problem(rng: random.Random, config: GeneratorConfig) -> tuple[str, li
     return story.joiner.join(sentences), steps, value, expression
 
 
+def _modular_chain(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[str], int, str]:
+    """`"7 +5 *3 -3 = ? (mod 10)"`: operands drawn from `min_value..max_value`, every value reduced modulo
+    `config.modulus`. Factors are prime to the modulus, so no step loses what came before it (every
+    step is invertible and the answers are uniform). Each equation applies one operation and its
+    reduction (`"7*9-60=3"`)."""
+    modulus = config.modulus
+    operands = range(config.min_value, config.max_value + 1)
+    units = [b for b in operands if math.gcd(b, modulus) == 1]
+    value = rng.choice(operands) % modulus
+    question, expression, steps = str(value), str(value), []
+    for _ in range(rng.randint(config.min_ops, config.max_ops)):
+        op = rng.choice("+-*")
+        b = rng.choice(units if op == "*" else operands)
+        unreduced = _APPLY[op](value, b)
+        result = unreduced % modulus
+        reduction = f"{result - unreduced:+d}" if result != unreduced else ""
+        steps.append(f"{value}{op}{b}{reduction}={result}")
+        question, expression, value = f"{question} {op}{b}", f"({expression} {op} {b})", result
+    return f"{question} = ? (mod {modulus})", steps, value, expression
+
+
 def _arithmetic(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[str], int, str]:
     op = "*" if config.task == "multiplication" else "+"
     a, b = (rng.randint(10 ** (config.num_digits - 1), 10**config.num_digits - 1) for _ in range(2))
@@ -241,7 +279,11 @@ def generate_problems(
         `ValueError`: When the config cannot give that many distinct questions.
     """
     rng = random.Random(config.seed)
-    make = _chain_problem if config.task in ("word_problems", "arithmetic_chain") else _arithmetic
+    make = {
+        "word_problems": _chain_problem,
+        "arithmetic_chain": _chain_problem,
+        "modular_chain": _modular_chain,
+    }.get(config.task, _arithmetic)
     problems, seen = [], set(exclude)
     for _ in range(100 * config.num_examples + 100):
         if len(problems) == config.num_examples:

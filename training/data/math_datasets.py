@@ -85,6 +85,7 @@ def generator_config(data_args, split: str) -> GeneratorConfig:
         min_value=data_args.min_value,
         max_value=data_args.max_value,
         num_digits=data_args.num_digits,
+        modulus=data_args.modulus,
         num_examples=data_args.num_train_examples if split == "train" else data_args.num_eval_examples,
         seed=data_args.generator_seed + GENERATOR_SEED_OFFSET[split],
     )
