@@ -9,10 +9,11 @@ exactly once per epoch and none is thrown away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
+from transformers.trainer_pt_utils import get_length_grouped_indices
 
 
 class ExampleStream:
@@ -23,22 +24,43 @@ class ExampleStream:
         seed (`int`): Seed of the per-epoch permutations (the same on every process).
         process_index (`int`, *optional*, defaults to 0): This process's rank.
         num_processes (`int`, *optional*, defaults to 1): World size; process `r` takes `order[r::world]`.
+        lengths (`Sequence[int]`, *optional*): Each example's length. When given, an epoch's order groups
+            examples of similar length (`transformers`' `get_length_grouped_indices`: shuffled, then
+            sorted by length within mega-batches of 50 global batches), so the examples in the slots at
+            one time are alike in length and their padding can be cut.
+        batch_size (`int`, *optional*, defaults to 1): Slots per process, the unit of that grouping.
     """
 
-    def __init__(self, num_examples: int, seed: int, process_index: int = 0, num_processes: int = 1) -> None:
+    def __init__(
+        self,
+        num_examples: int,
+        seed: int,
+        process_index: int = 0,
+        num_processes: int = 1,
+        lengths: Sequence[int] | None = None,
+        batch_size: int = 1,
+    ) -> None:
         if num_examples < num_processes:
             raise ValueError(f"{num_examples} examples cannot feed {num_processes} processes.")
+        if lengths is not None and len(lengths) != num_examples:
+            raise ValueError(f"Got {len(lengths)} lengths for {num_examples} examples.")
         self.num_examples = num_examples
         self.seed = seed
         self.process_index = process_index
         self.num_processes = num_processes
+        self.lengths = lengths
+        self.batch_size = batch_size
         self.epoch = 0
         self.position = 0
         self._order = self._shard_order()
 
     def _shard_order(self) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(self.num_examples, generator=generator)
+        if self.lengths is None:
+            order = torch.randperm(self.num_examples, generator=generator)
+        else:
+            global_batch = self.batch_size * self.num_processes
+            order = torch.tensor(get_length_grouped_indices(self.lengths, global_batch, generator=generator))
         return order[self.process_index :: self.num_processes]
 
     @property

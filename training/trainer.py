@@ -237,6 +237,8 @@ class TRMTrainer(Trainer):
                 self.args.data_seed or self.args.seed,
                 self.args.process_index,
                 self.args.world_size,
+                lengths=self._example_lengths(),
+                batch_size=self.args.per_device_train_batch_size,
             )
         )
         self.pools = [
@@ -245,6 +247,29 @@ class TRMTrainer(Trainer):
         ]
         self.exploration = torch.Generator().manual_seed(self.args.seed + self.args.process_index)
         self.step_metrics = StepMetrics()
+
+    def _example_lengths(self) -> list[int] | None:
+        """Training example lengths for `train_sampling_strategy="group_by_length"` (the
+        `length_column_name` column where the dataset has one, else the main input's lengths), or `None`
+        for the default random order."""
+        strategy = self.args.train_sampling_strategy
+        if strategy == "random":
+            return None
+        if strategy != "group_by_length":
+            raise ValueError(
+                "TRMTrainer supports `train_sampling_strategy` 'random' or 'group_by_length', "
+                f"got {strategy!r}."
+            )
+        columns = getattr(self.train_dataset, "column_names", None) or []
+        if self.args.length_column_name in columns:
+            return list(self.train_dataset[self.args.length_column_name])
+        main_input = self.model.main_input_name
+        if main_input not in columns:
+            raise ValueError(
+                f"`group_by_length` needs a `{self.args.length_column_name}` or `{main_input}` column in the "
+                f"training dataset, which has {columns}."
+            )
+        return [len(ids) for ids in self.train_dataset[main_input]]
 
     def get_train_dataloader(self) -> SupervisionStepLoader:
         """Step tokens instead of batches; `compute_loss` fills the slots (see the module docstring)."""
@@ -367,6 +392,32 @@ class TRMTrainer(Trainer):
         progress = min(1.0, self.state.global_step / self.supervision_warmup_steps)
         return 1 + int((config.max_supervision_steps - 1) * progress)
 
+    @staticmethod
+    def _trim_question_padding(
+        batch: dict[str, torch.Tensor], carry: TRMCarry | None, config: Any
+    ) -> tuple[dict[str, torch.Tensor], TRMCarry | None]:
+        """Cut the question padding that no row of `batch` uses, from the inputs and the carry.
+
+        The slots hold rows at the width of the longest training question; the rows in the pool at one
+        step are often shorter (all the more with `train_sampling_strategy="group_by_length"`). The
+        question comes last in the network's sequence (`TRMForMathQA`) and padding is never attended,
+        so the cut changes no result, only the work. The sequence MLP mixer mixes a fixed number of
+        positions and the puzzle head has no padding: they keep the full width.
+        """
+        if "attention_mask" not in batch or config.mixer != "attention":
+            return batch, carry
+        width = int(batch["attention_mask"].sum(dim=1).max())
+        cut = batch["attention_mask"].shape[1] - width
+        if cut == 0:
+            return batch, carry
+        batch = {
+            name: value[:, :width] if name in ("input_ids", "attention_mask") else value
+            for name, value in batch.items()
+        }
+        if carry is not None:
+            carry = TRMCarry(y=carry.y[:, :-cut], z=carry.z[:, :-cut])
+        return batch, carry
+
     def compute_loss(
         self,
         model: torch.nn.Module,
@@ -389,6 +440,7 @@ class TRMTrainer(Trainer):
 
         batch = {name: value[active] for name, value in pool.inputs.items()}
         carry = None if pool.carry is None else TRMCarry(y=pool.carry.y[active], z=pool.carry.z[active])
+        batch, carry = self._trim_question_padding(batch, carry, unwrapped.config)
         outputs = model(**batch, carry=carry)
 
         with torch.no_grad():
@@ -397,7 +449,8 @@ class TRMTrainer(Trainer):
             pool.steps[active] = steps
             halted = steps >= self.supervision_cap(config)
             if outputs.q_halt_logits is not None:
-                pool.carry.y[active], pool.carry.z[active] = outputs.carry.y, outputs.carry.z
+                kept = outputs.carry.y.shape[1]
+                pool.carry.y[active, :kept], pool.carry.z[active, :kept] = outputs.carry.y, outputs.carry.z
                 if model.training:
                     may_halt = steps >= pool.min_steps[active]
                     halted |= (outputs.q_halt_logits > 0) & may_halt
