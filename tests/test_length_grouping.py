@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from training.data.collator import MathCollator
 from training.slots import ExampleStream
 from training.trainer import TRMTrainer
 
+REPO = Path(__file__).resolve().parents[1]
 _rng = random.Random(0)
 LENGTHS = [_rng.randint(1, 60) for _ in range(400)]
 
@@ -135,3 +138,22 @@ def test_group_by_length_training_feeds_every_example_and_cuts_the_padding(tmp_p
 def test_other_sampling_strategies_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'random' or 'group_by_length', got 'sequential'"):
         make_trainer(tmp_path, "sequential")
+
+
+def test_gain_script_times_every_contestant_in_one_run(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "examples"))
+    import length_grouping_gain
+
+    report_path = tmp_path / "gain.json"
+    length_grouping_gain.main(
+        ["--config", str(REPO / "training/configs/word_problems_cpu.yaml"), "--steps", "3", "--repeats", "1",
+         "--json", str(report_path), "--num_train_examples", "64", "--num_eval_examples", "8",
+         "--hidden_size", "16", "--num_heads", "2", "--per_device_train_batch_size", "4"]
+    )  # fmt: skip
+    report = json.loads(report_path.read_text())
+    assert set(report["runs"]) == {"full_width", "random_cut", "grouped_cut"}
+    assert report["speedup_vs_full_width"]["full_width"] == 1.0
+    assert report["runs"]["full_width"][0]["mean_width"] == report["padded_width"]
+    for name in ("random_cut", "grouped_cut"):
+        run = report["runs"][name][0]
+        assert run["steps_per_second"] > 0 and run["mean_width"] <= report["padded_width"]
