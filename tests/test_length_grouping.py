@@ -153,6 +153,8 @@ def test_gain_script_times_every_contestant_in_one_run(tmp_path: Path) -> None:
     report = json.loads(report_path.read_text())
     assert set(report["runs"]) == {"full_width", "random_cut", "grouped_cut"}
     assert report["speedup_vs_full_width"]["full_width"] == 1.0
+    widths = report["epoch_mean_width"]
+    assert widths["group_by_length"] < widths["random"] <= report["padded_width"]
     assert report["runs"]["full_width"][0]["mean_width"] == report["padded_width"]
     for name in ("random_cut", "grouped_cut"):
         run = report["runs"][name][0]
