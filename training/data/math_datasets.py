@@ -226,10 +226,11 @@ def build_math_datasets(
 ) -> tuple[datasets.Dataset, datasets.Dataset, MathCollator]:
     """Training and held-out datasets of `data_args.dataset`, and a collator of fixed width.
 
-    The trainer's slots keep rows across steps, so every training batch has one width: the longest
-    training question present after the length filter, not `max_question_length` (every network
-    application pays for the padding; the config's limit only decides what is dropped). A held-out
-    batch pads to that width or to its own longest question, whichever is longer.
+    The trainer's slots keep rows across steps, so every training row is stored at one width: the
+    longest training question present after the length filter, not `max_question_length` (the config's
+    limit only decides what is dropped); each step then cuts the padding that no row in the slots uses
+    (`TRMTrainer`). A held-out batch pads to that width or to its own longest question, whichever is
+    longer.
 
     Returns:
         `(train, held_out, collator)`: tokenised records (with `input_ids`, `labels`) and a
