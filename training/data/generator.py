@@ -127,7 +127,7 @@ class GeneratorConfig:
     Args:
         task (`str`, defaults to `"word_problems"`): `"word_problems"`, `"arithmetic_chain"` (the same
             chains written as symbols, `"7 +5 *2 -3 = ?"`), `"modular_chain"` (`+ - *` chains whose
-            every value is reduced modulo `modulus`, `"7 +5 *2 -3 = ? (mod 10)"`: each step is a lookup
+            every value is reduced modulo `modulus`, `"7 +5 *3 -3 = ? (mod 10)"`: each step is a lookup
             in a small table, so the depth of the chain is the only difficulty), `"multiplication"` or
             `"addition"`.
         min_ops (`int`, defaults to 1): Fewest operations of a word problem or chain.
