@@ -47,7 +47,7 @@ def running_text(steps: Sequence[str], answer: str) -> str:
     """The result of every step but the last, then the answer in GSM8K's format: the steps
     `["48/2=24", "48+24=72"]` give `"24 #### 72"`. Every answer token is then one step of the chain,
     supervised apart (a dense target), while the metric still reads the number after `####`."""
-    return " ".join([*(step.rsplit("=", 1)[1].strip() for step in steps[:-1]), ANSWER_SEPARATOR, answer])
+    return " ".join([*(split_step(step)[1].strip() for step in steps[:-1]), ANSWER_SEPARATOR, answer])
 
 
 def split_target(target: str) -> tuple[list[str], str]:
