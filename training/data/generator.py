@@ -8,6 +8,7 @@ modulo `modulus` is the answer) for independent checking.
     GeneratorConfig(task="word_problems", min_ops=3, max_ops=4)        # where depth matters
     GeneratorConfig(task="arithmetic_chain", min_ops=3, max_ops=4)     # the same, without the words
     GeneratorConfig(task="modular_chain", min_ops=1, max_ops=12)       # chains mod 10: only depth is hard
+    GeneratorConfig(task="carry_addition", num_digits=8, min_ops=1, max_ops=8)  # depth = carry chain
     GeneratorConfig(task="multiplication", num_digits=4)              # 4x4-digit products
     GeneratorConfig(task="addition", num_digits=1, num_examples=64)   # trivially learnable (CI)
 """
@@ -19,12 +20,13 @@ import operator
 import random
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import datasets
 
 from .equations import target_text
 
-TASKS = ("word_problems", "arithmetic_chain", "modular_chain", "multiplication", "addition")
+TASKS = ("word_problems", "arithmetic_chain", "modular_chain", "carry_addition", "multiplication", "addition")
 _APPLY = {
     "+": operator.add,
     "-": operator.sub,
@@ -120,6 +122,17 @@ SYMBOL_STORY = _Story(
 )
 
 
+class _Problem(NamedTuple):
+    """One generated problem before it becomes a record; `depth` is its `num_steps` when that is not the
+    number of equations (the longest carry chain of `carry_addition`)."""
+
+    question: str
+    steps: list[str]
+    value: int
+    expression: str
+    depth: int | None = None
+
+
 @dataclass(frozen=True)
 class GeneratorConfig:
     """What to generate.
@@ -128,10 +141,14 @@ class GeneratorConfig:
         task (`str`, defaults to `"word_problems"`): `"word_problems"`, `"arithmetic_chain"` (the same
             chains written as symbols, `"7 +5 *2 -3 = ?"`), `"modular_chain"` (`+ - *` chains whose
             every value is reduced modulo `modulus`, `"7 +5 *3 -3 = ? (mod 10)"`: each step is a lookup
-            in a small table, so the depth of the chain is the only difficulty), `"multiplication"` or
-            `"addition"`.
-        min_ops (`int`, defaults to 1): Fewest operations of a word problem or chain.
-        max_ops (`int`, defaults to 2): Most operations of a word problem or chain.
+            in a small table, so the depth of the chain is the only difficulty), `"carry_addition"`
+            (`num_digits`-digit sums whose longest carry chain has a length drawn uniformly from
+            `min_ops..max_ops`: the carry passes that many digits one after the other, so the chain's
+            length is the depth the sum needs), `"multiplication"` or `"addition"`.
+        min_ops (`int`, defaults to 1): Fewest operations of a word problem or chain; for
+            `carry_addition` the shortest longest carry chain.
+        max_ops (`int`, defaults to 2): Most operations of a word problem or chain; for
+            `carry_addition` the longest carry chain (at most `num_digits`).
         min_value (`int`, defaults to 1): Smallest start value and added / subtracted amount.
         max_value (`int`, defaults to 20): Largest start value and added / subtracted amount; factors
             stay within 2..min(10, max_value) and a product within `max_value**2`.
@@ -174,6 +191,11 @@ class GeneratorConfig:
                 f"`modular_chain` needs an operand prime to `modulus`={self.modulus} within "
                 f"{self.min_value}..{self.max_value}."
             )
+        if self.task == "carry_addition" and self.max_ops > self.num_digits:
+            raise ValueError(
+                f"A carry chain of `carry_addition` spans at most `num_digits`={self.num_digits} digits, "
+                f"got `max_ops`={self.max_ops}."
+            )
         if self.num_digits < 1 or self.num_examples < 0:
             raise ValueError(
                 f"Need `num_digits` >= 1 and `num_examples` >= 0, got {self.num_digits} and "
@@ -204,7 +226,7 @@ def _step(
     return (b, c) if op == "+*" or b * c < value else None
 
 
-def _chain_problem(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[str], int, str]:
+def _chain_problem(rng: random.Random, config: GeneratorConfig) -> _Problem:
     """A word problem, or for `arithmetic_chain` the same kind of chain written with symbols."""
     story = SYMBOL_STORY if config.task == "arithmetic_chain" else rng.choice((ITEM_STORY, MONEY_STORY))
     words = {"name": rng.choice(NAMES), "item": rng.choice(ITEMS), "container": rng.choice(CONTAINERS)}
@@ -229,10 +251,10 @@ def _chain_problem(rng: random.Random, config: GeneratorConfig) -> tuple[str, li
         expression = f"({expression} {op} {operand})"
         value, remaining = result, remaining - 1
     sentences.append(rng.choice(story.question).format(**words))
-    return story.joiner.join(sentences), steps, value, expression
+    return _Problem(story.joiner.join(sentences), steps, value, expression)
 
 
-def _modular_chain(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[str], int, str]:
+def _modular_chain(rng: random.Random, config: GeneratorConfig) -> _Problem:
     """`"7 +5 *3 -3 = ? (mod 10)"`: operands drawn from `min_value..max_value`, every value reduced modulo
     `config.modulus`. Factors are prime to the modulus, so no step loses what came before it (every
     step is invertible and the answers are uniform). Each equation applies one operation and its
@@ -250,14 +272,61 @@ def _modular_chain(rng: random.Random, config: GeneratorConfig) -> tuple[str, li
         reduction = f"{result - unreduced:+d}" if result != unreduced else ""
         steps.append(f"{value}{op}{b}{reduction}={result}")
         question, expression, value = f"{question} {op}{b}", f"({expression} {op} {b})", result
-    return f"{question} = ? (mod {modulus})", steps, value, expression
+    return _Problem(f"{question} = ? (mod {modulus})", steps, value, expression)
 
 
-def _arithmetic(rng: random.Random, config: GeneratorConfig) -> tuple[str, list[str], int, str]:
+def _arithmetic(rng: random.Random, config: GeneratorConfig) -> _Problem:
     op = "*" if config.task == "multiplication" else "+"
     a, b = (rng.randint(10 ** (config.num_digits - 1), 10**config.num_digits - 1) for _ in range(2))
     result = a * b if op == "*" else a + b
-    return f"What is {a} {op} {b}?", [f"{a}{op}{b}={result}"], result, f"{a} {op} {b}"
+    return _Problem(f"What is {a} {op} {b}?", [f"{a}{op}{b}={result}"], result, f"{a} {op} {b}")
+
+
+def longest_carry_chain(a: int, b: int) -> int:
+    """The most consecutive digits of `a + b` (non-negative) that each pass a carry to the next."""
+    longest = run = carry = 0
+    while a or b:
+        carry = int(a % 10 + b % 10 + carry >= 10)
+        run = run + 1 if carry else 0
+        longest = max(longest, run)
+        a, b = a // 10, b // 10
+    return longest
+
+
+def _digit_pair(rng: random.Random, role: str) -> tuple[int, int]:
+    """Two digits whose sum starts a carry (`generate`: >= 10), passes one on (`propagate`: 9), stops one
+    even with a carry in (`stop`: <= 8), or anything (`free`)."""
+    if role == "generate":
+        a = rng.randint(1, 9)
+        return a, rng.randint(10 - a, 9)
+    if role == "propagate":
+        a = rng.randint(0, 9)
+        return a, 9 - a
+    if role == "stop":
+        a = rng.randint(0, 8)
+        return a, rng.randint(0, 8 - a)
+    return rng.randint(0, 9), rng.randint(0, 9)
+
+
+def _carry_addition(rng: random.Random, config: GeneratorConfig) -> _Problem:
+    """`"What is 48391 + 17564?"` with both operands of `num_digits` digits and a longest carry chain of
+    k (drawn from `min_ops..max_ops`) digits: one digit starts the carry, k - 1 pass it on, and the
+    digits on either side of the chain stop it; the other digits are free, redrawn when they make a
+    longer chain."""
+    digits = config.num_digits
+    length = rng.randint(config.min_ops, config.max_ops)
+    while True:
+        start = rng.randint(0, digits - length)
+        roles = ["free"] * digits  # units first
+        roles[start] = "generate"
+        roles[start + 1 : start + length] = ["propagate"] * (length - 1)
+        for edge in (start - 1, start + length):
+            if 0 <= edge < digits:
+                roles[edge] = "stop"
+        pairs = [_digit_pair(rng, role) for role in roles]
+        a, b = (sum(pair[side] * 10**place for place, pair in enumerate(pairs)) for side in (0, 1))
+        if min(a, b) >= 10 ** (digits - 1) and longest_carry_chain(a, b) == length:
+            return _Problem(f"What is {a} + {b}?", [f"{a}+{b}={a + b}"], a + b, f"{a} + {b}", depth=length)
 
 
 def generate_problems(
@@ -273,7 +342,8 @@ def generate_problems(
 
     Returns:
         `list[dict]`: Records with `id`, `question`, `equations`, `answer`, `target`, `source`
-        (`"generator/<task>"`), `expression` and `num_steps` (the chain's equations).
+        (`"generator/<task>"`), `expression` and `num_steps` (the chain's equations; for
+        `carry_addition` the longest carry chain).
 
     Raises:
         `ValueError`: When the config cannot give that many distinct questions.
@@ -283,12 +353,13 @@ def generate_problems(
         "word_problems": _chain_problem,
         "arithmetic_chain": _chain_problem,
         "modular_chain": _modular_chain,
+        "carry_addition": _carry_addition,
     }.get(config.task, _arithmetic)
     problems, seen = [], set(exclude)
     for _ in range(100 * config.num_examples + 100):
         if len(problems) == config.num_examples:
             break
-        question, steps, value, expression = make(rng, config)
+        question, steps, value, expression, depth = make(rng, config)
         if question in seen:
             continue
         seen.add(question)
@@ -302,7 +373,7 @@ def generate_problems(
                 "target": target_text(target, steps, answer),
                 "source": f"generator/{config.task}",
                 "expression": expression,
-                "num_steps": len(steps),
+                "num_steps": len(steps) if depth is None else depth,
             }
         )
     if len(problems) < config.num_examples:
