@@ -27,6 +27,9 @@ CONFIGS = {
     "modular_chain_mod_7": GeneratorConfig(
         task="modular_chain", min_ops=2, max_ops=5, min_value=0, max_value=20, modulus=7, num_examples=300
     ),
+    "carry_addition": GeneratorConfig(
+        task="carry_addition", num_digits=6, min_ops=1, max_ops=6, num_examples=300
+    ),
     "multiplication": GeneratorConfig(task="multiplication", num_digits=4, num_examples=300),
     "addition": GeneratorConfig(task="addition", num_digits=1, num_examples=50),
 }
@@ -106,9 +109,29 @@ def test_modular_chains_multiply_by_units_only_and_give_every_residue() -> None:
     assert sorted(counts) == [str(r) for r in range(10)] and min(counts.values()) > 2000 / 10 / 2
 
 
+def reference_carry_chain(a: int, b: int) -> int:
+    """The longest run of digit places that carry: place i carries when the sum of the two numbers' last
+    i + 1 digits overflows them (no digit-by-digit loop, unlike the package)."""
+    places = len(str(a + b))
+    carries = [(a % 10 ** (i + 1) + b % 10 ** (i + 1)) >= 10 ** (i + 1) for i in range(places)]
+    return max((len(run) for run in "".join("c" if c else " " for c in carries).split()), default=0)
+
+
+def test_carry_additions_have_the_asked_carry_chain_and_every_length() -> None:
+    config = GeneratorConfig(task="carry_addition", num_digits=8, min_ops=2, max_ops=8, num_examples=700)
+    problems = generate_problems(config, target="final")
+    for problem in problems:
+        a, b = map(int, re.fullmatch(r"What is (\d{8}) \+ (\d{8})\?", problem["question"]).groups())
+        assert problem["num_steps"] == reference_carry_chain(a, b)
+    lengths = Counter(p["num_steps"] for p in problems)
+    assert sorted(lengths) == list(range(2, 9)) and min(lengths.values()) > 700 / 7 / 2
+    assert reference_carry_chain(99999999, 1) == 8 and reference_carry_chain(12, 34) == 0
+
+
 @pytest.mark.parametrize(
     "fields",
     [
+        {"task": "carry_addition", "num_digits": 3, "max_ops": 4},
         {"task": "modular_chain", "min_value": 2, "max_value": 2, "modulus": 4},
         {"modulus": 1},
         {"task": "division"},

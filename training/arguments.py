@@ -99,14 +99,23 @@ class DataArguments:
     generator_task: str = field(
         default="word_problems",
         metadata={
-            "help": "Generator task: word_problems, arithmetic_chain, modular_chain, multiplication, addition"
+            "help": "Generator task: word_problems, arithmetic_chain, modular_chain, carry_addition, "
+            "multiplication, addition"
         },
     )
     min_ops: int = field(
-        default=1, metadata={"help": "Generator and word problems: fewest operations (steps) per problem."}
+        default=1,
+        metadata={
+            "help": "Generator and word problems: fewest operations (steps) per problem; carry_addition: "
+            "shortest longest carry chain."
+        },
     )
     max_ops: int = field(
-        default=2, metadata={"help": "Generator and word problems: most operations (steps) per problem."}
+        default=2,
+        metadata={
+            "help": "Generator and word problems: most operations (steps) per problem; carry_addition: "
+            "longest carry chain."
+        },
     )
     min_value: int = field(default=1, metadata={"help": "Generator: smallest operand."})
     max_value: int = field(default=20, metadata={"help": "Generator: largest operand."})
@@ -128,7 +137,8 @@ class DataArguments:
         default=9999, metadata={"help": "Word problems: largest value anywhere on a chain."}
     )
     num_digits: int = field(
-        default=2, metadata={"help": "Generator (multiplication/addition): digits per operand."}
+        default=2,
+        metadata={"help": "Generator (multiplication, addition, carry_addition): digits per operand."},
     )
     num_train_examples: int = field(default=20000, metadata={"help": "Generator: training problems."})
     num_eval_examples: int = field(default=1000, metadata={"help": "Generator: held-out problems."})
