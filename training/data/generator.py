@@ -143,8 +143,8 @@ class GeneratorConfig:
             every value is reduced modulo `modulus`, `"7 +5 *3 -3 = ? (mod 10)"`: each step is a lookup
             in a small table, so the depth of the chain is the only difficulty), `"carry_addition"`
             (`num_digits`-digit sums whose longest carry chain has a length drawn uniformly from
-            `min_ops..max_ops`: the carry passes that many digits one after the other, so the chain's
-            length is the depth the sum needs), `"multiplication"` or `"addition"`.
+            `min_ops..max_ops`: the carry passes that many digits one after the other, the depth a
+            digit-by-digit addition needs), `"multiplication"` or `"addition"`.
         min_ops (`int`, defaults to 1): Fewest operations of a word problem or chain; for
             `carry_addition` the shortest longest carry chain.
         max_ops (`int`, defaults to 2): Most operations of a word problem or chain; for
