@@ -13,7 +13,7 @@ from transformers import AutoTokenizer
 from modeling_trm import TRMConfig, TRMForMathQA
 from tokenization import DEFAULT_TOKENIZER_PATH
 from training.arguments import DataArguments
-from training.data.collator import IGNORE_INDEX, MathCollator
+from training.data.collator import IGNORE_INDEX, MathCollator, decode_answers
 from training.data.filtering import filter_by_length, tokenize_records
 from training.data.math_datasets import build_eval_dataset, build_math_datasets
 from training.describe_data import describe
@@ -46,6 +46,17 @@ def test_tokenised_labels_are_the_target_then_one_eos(rows, tokenizer) -> None:
     ]
     target_ids = tokenizer("<<10*10=100>> #### 100", add_special_tokens=False)["input_ids"]
     assert rows[2]["labels"] == [*target_ids, tokenizer.eos_token_id]
+
+
+def test_decode_answers_reads_tensors_and_arrays_up_to_eos_or_padding(tokenizer) -> None:
+    twelve = tokenizer("12", add_special_tokens=False)["input_ids"]
+    ids = torch.full((2, len(twelve) + 2), IGNORE_INDEX)
+    ids[0, : len(twelve)] = torch.tensor(twelve)
+    ids[0, len(twelve)] = tokenizer.eos_token_id
+    ids[1, : len(twelve)] = torch.tensor(twelve)
+    # A tensor (on any device: the evaluation passes GPU batches) and an array give the same answers.
+    assert decode_answers(tokenizer, ids) == ["12", "12"]
+    assert decode_answers(tokenizer, ids.numpy()) == ["12", "12"]
 
 
 def test_collator_pads_questions_to_the_longest_and_labels_to_answer_length(rows, tokenizer) -> None:

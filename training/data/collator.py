@@ -72,7 +72,7 @@ def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor |
         `list[str]`: one stripped answer per row.
     """
     answers = []
-    for row in np.asarray(token_ids).tolist():
+    for row in torch.as_tensor(token_ids).tolist():  # any device
         kept = []
         for token in row:
             if token in (tokenizer.eos_token_id, IGNORE_INDEX):
