@@ -101,3 +101,28 @@ def test_an_ungrouped_evaluation_has_no_group_table_or_plot(tmp_path: Path) -> N
     table = {"trm": grouped_row([None])}
     assert run_experiment.group_table(table, "chains/test", "exact_match") == []
     assert run_experiment.plot_groups(table, "exact_match", tmp_path) == []
+
+
+def _means(parsed: object, written: str) -> bool:
+    """Whether a parsed argument holds the value written on the command line (numbers, flags, enums)."""
+    parsed = getattr(parsed, "value", parsed)  # an enum, e.g. `IntervalStrategy.STEPS`
+    try:
+        return float(parsed) == float(written)
+    except (TypeError, ValueError):
+        return str(parsed).lower() == written.lower()
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "examples" / "experiments").glob("*.yaml")), ids=lambda path: path.stem
+)
+def test_every_shipped_experiment_loads_and_its_variants_parse(path: Path, tmp_path: Path) -> None:
+    experiment = run_experiment.load_experiment(path)
+    parse = run_experiment.TASKS[experiment["task"]].parse
+    for name, spec in experiment["variants"].items():
+        overrides = [str(value) for value in spec.get("overrides", [])]
+        argv = ["--config", str(REPO / experiment["config"]), "--output_dir", str(tmp_path / name)]
+        parsed = parse([*argv, *overrides])  # a misspelt override flag is an error here
+        for flag, value in zip(overrides[::2], overrides[1::2]):
+            field = flag.removeprefix("--")
+            landed = [getattr(arguments, field) for arguments in parsed if hasattr(arguments, field)]
+            assert landed and _means(landed[0], value), (name, flag, landed)
