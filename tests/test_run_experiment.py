@@ -122,7 +122,7 @@ def test_every_shipped_experiment_loads_and_its_variants_parse(path: Path, tmp_p
         overrides = [str(value) for value in spec.get("overrides", [])]
         argv = ["--config", str(REPO / experiment["config"]), "--output_dir", str(tmp_path / name)]
         parsed = parse([*argv, *overrides])  # a misspelt override flag is an error here
-        for flag, value in zip(overrides[::2], overrides[1::2]):
+        for flag, value in zip(overrides[::2], overrides[1::2], strict=True):
             field = flag.removeprefix("--")
             landed = [getattr(arguments, field) for arguments in parsed if hasattr(arguments, field)]
             assert landed and _means(landed[0], value), (name, flag, landed)
