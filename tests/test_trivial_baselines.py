@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from training.metrics.trivial_baselines import baseline_answers, main, question_numbers, score_baselines
+from training.arguments import parse_arguments
+from training.data.math_datasets import load_records
+from training.metrics.trivial_baselines import (
+    baseline_answers,
+    config_baselines,
+    main,
+    question_numbers,
+    score_baselines,
+    score_baselines_exact,
+)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA / "gsm8k").is_dir(), reason=f"no data in {DATA}")
@@ -40,3 +49,33 @@ def test_command_reproduces_the_gsm8k_test_baselines(tmp_path: Path, capsys) -> 
     constant = gsm8k["scores"]['constant "4" (most common training answer)']
     assert constant == pytest.approx(35 / 1319)  # 2.65 %
     assert "| baseline |" in capsys.readouterr().out
+
+
+def test_a_fraction_answer_is_never_among_the_question_numbers() -> None:
+    scores = score_baselines_exact(["Evaluate 10/16 - 1.", "What is 3 + 4?"], ["-3/8", "7"], "0")
+    assert scores["answer appears among the question's numbers (upper bound of copying)"] == 0.0
+    assert scores["sum of the question's numbers"] == 0.5
+
+
+def test_config_baselines_score_the_configs_test_split(tmp_path: Path, capsys) -> None:
+    config = [
+        "--dataset", "generator", "--generator_task", "arithmetic_chain", "--min_ops", "1", "--max_ops", "2",
+        "--num_train_examples", "200", "--num_eval_examples", "50",
+    ]  # fmt: skip
+    constant, results = config_baselines(config)
+    _, data_args, _ = parse_arguments(config)
+    train_answers = load_records("generator", data_args, "train")["answer"]
+    assert train_answers.count(constant) == max(train_answers.count(a) for a in set(train_answers))
+    test = load_records("generator", data_args, "test")
+    scores = results["generator/test"]["scores"]
+    assert results["generator/test"]["num_examples"] == len(test) == 50
+    expected = sum(answer == constant for answer in test["answer"]) / 50
+    assert scores[f'constant "{constant}" (most common training answer)'] == expected
+    last_numbers = [question_numbers(question)[-1] for question in test["question"]]
+    expected = sum(str(n) == answer for n, answer in zip(last_numbers, test["answer"], strict=True)) / 50
+    assert scores["last number of the question"] == expected
+
+    out = tmp_path / "baselines.json"
+    main([*config, "--json", str(out)])
+    assert json.loads(out.read_text())["generator/test"]["scores"] == scores
+    assert "| baseline | generator/test (50) |" in capsys.readouterr().out

@@ -1,11 +1,15 @@
-"""Trivial baselines any math model must beat, scored with the GSM8K accuracy metric.
+"""Trivial baselines any math model must beat.
 
     python -m training.metrics.trivial_baselines [--gsm8k_path ../shared/data/gsm8k] [--svamp_path ...]
+    python -m training.metrics.trivial_baselines --config training/configs/depth.yaml
 
-Each baseline answers from the question alone, without a model: the most common answer of GSM8K's
-training split, the question's last number, the product and the sum of its numbers. Also printed: how
-often the answer appears verbatim among the question's numbers (what copying a number could reach at
-best). Prints a Markdown table and, with `--json PATH`, writes the figures.
+Each baseline answers from the question alone, without a model: the most common answer of the training
+split, the question's last number, the product and the sum of its numbers. Also printed: how often the
+answer appears verbatim among the question's numbers (what copying a number could reach at best).
+Without `--config`, GSM8K test and SVAMP are scored with the GSM8K accuracy metric; with `--config`,
+the test splits of that training config's data set (as evaluation sees them, before the length
+filter) are scored by exact match of the whole answer string. Prints a Markdown table and, with
+`--json PATH`, writes the figures.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..arguments import parse_arguments
 from ..data.gsm8k import load_gsm8k
+from ..data.math_datasets import TEST_SPLITS, load_records
 from ..data.svamp import load_svamp
 from .gsm8k_accuracy import load_gsm8k_accuracy
 
@@ -48,10 +54,18 @@ def baseline_answers(questions: Sequence[str], constant: str) -> dict[str, list[
     return {name: [_format(rule(found)) for found in numbers] for name, rule in rules.items()}
 
 
+def _as_decimal(answer: str) -> Decimal | None:
+    """`answer` as a number, or `None` where it is not one written in decimal (a fraction `"-5/16"`)."""
+    try:
+        return Decimal(answer)
+    except InvalidOperation:
+        return None
+
+
 def answer_in_question(questions: Sequence[str], answers: Sequence[str]) -> float:
     """The fraction of problems whose answer is one of the numbers written in the question."""
     hits = sum(
-        Decimal(answer) in question_numbers(question)
+        _as_decimal(answer) in question_numbers(question)
         for question, answer in zip(questions, answers, strict=True)
     )
     return hits / len(answers)
@@ -70,20 +84,40 @@ def score_baselines(questions: Sequence[str], answers: Sequence[str], constant: 
     return scores
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def score_baselines_exact(
+    questions: Sequence[str], answers: Sequence[str], constant: str
+) -> dict[str, float]:
+    """`score_baselines`, with each answer scored by exact match of the whole answer string."""
+    scores = {
+        name: sum(p == a for p, a in zip(predictions, answers, strict=True)) / len(answers)
+        for name, predictions in baseline_answers(questions, constant).items()
+    }
+    scores["answer appears among the question's numbers (upper bound of copying)"] = answer_in_question(
+        questions, answers
     )
-    parser.add_argument("--gsm8k_path", default="../shared/data/gsm8k")
-    parser.add_argument("--svamp_path", default="../shared/data/svamp")
-    parser.add_argument("--json", help="Also write the figures to this JSON file.")
-    args = parser.parse_args(argv)
+    return scores
 
-    train_answers = load_gsm8k(args.gsm8k_path, "train", "final")["answer"]
-    constant = Counter(train_answers).most_common(1)[0][0]
+
+def config_baselines(config_argv: list[str]) -> tuple[str, dict[str, dict]]:
+    """The most common training answer of a training config's data set, and the baselines on each of
+    its test splits (`{"generator/test": {"num_examples": ..., "scores": ...}, ...}`)."""
+    _, data_args, _ = parse_arguments(config_argv)
+    name = data_args.dataset
+    constant = Counter(load_records(name, data_args, "train")["answer"]).most_common(1)[0][0]
+    results = {}
+    for split in TEST_SPLITS.get(name, ("test",)):
+        records = load_records(name, data_args, split)
+        scores = score_baselines_exact(records["question"], records["answer"], constant)
+        results[f"{name}/{split}"] = {"num_examples": len(records), "scores": scores}
+    return constant, results
+
+
+def gsm8k_baselines(gsm8k_path: str, svamp_path: str) -> tuple[str, dict[str, dict]]:
+    """The most common GSM8K training answer, and the baselines on GSM8K test and SVAMP."""
+    constant = Counter(load_gsm8k(gsm8k_path, "train", "final")["answer"]).most_common(1)[0][0]
     evaluations = {
-        "gsm8k/test": load_gsm8k(args.gsm8k_path, "test", "final"),
-        "svamp": load_svamp(args.svamp_path, "final"),
+        "gsm8k/test": load_gsm8k(gsm8k_path, "test", "final"),
+        "svamp": load_svamp(svamp_path, "final"),
     }
     results = {
         name: {
@@ -92,7 +126,22 @@ def main(argv: list[str] | None = None) -> None:
         }
         for name, records in evaluations.items()
     }
-    names = list(evaluations)
+    return constant, results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--gsm8k_path", default="../shared/data/gsm8k")
+    parser.add_argument("--svamp_path", default="../shared/data/svamp")
+    parser.add_argument("--json", help="Also write the figures to this JSON file.")
+    args, config_argv = parser.parse_known_args(argv)
+    if config_argv:  # a training config (--config FILE.yaml and any data arguments)
+        constant, results = config_baselines(config_argv)
+    else:
+        constant, results = gsm8k_baselines(args.gsm8k_path, args.svamp_path)
+    names = list(results)
     lines = ["| baseline | " + " | ".join(f"{n} ({results[n]['num_examples']})" for n in names) + " |"]
     lines.append("|---|" + "---|" * len(names))
     for baseline in results[names[0]]["scores"]:
