@@ -79,3 +79,16 @@ def test_config_baselines_score_the_configs_test_split(tmp_path: Path, capsys) -
     main([*config, "--json", str(out)])
     assert json.loads(out.read_text())["generator/test"]["scores"] == scores
     assert "| baseline | generator/test (50) |" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not (DATA / "mathematics-dataset").is_dir(), reason=f"no data in {DATA}")
+def test_config_baselines_score_each_mathematics_module_apart() -> None:
+    config = ["--dataset", "mathematics", "--mathematics_path", str(DATA / "mathematics-dataset")]
+    constant, results = config_baselines([*config, "--target", "final", "--max_eval_samples", "60"])
+    assert constant == "0"  # the most common training answer
+    assert list(results) == ["mathematics/interpolate", "mathematics/extrapolate"]
+    for split in results.values():
+        per_source = split["per_source"]
+        assert len(per_source) == 6 and all(s["num_examples"] == 10 for s in per_source.values())
+        for baseline, score in split["scores"].items():
+            assert score == pytest.approx(sum(s["scores"][baseline] for s in per_source.values()) / 6)

@@ -22,6 +22,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
+
+import datasets
 
 from ..arguments import parse_arguments
 from ..data.gsm8k import load_gsm8k
@@ -100,15 +103,25 @@ def score_baselines_exact(
 
 def config_baselines(config_argv: list[str]) -> tuple[str, dict[str, dict]]:
     """The most common training answer of a training config's data set, and the baselines on each of
-    its test splits (`{"generator/test": {"num_examples": ..., "scores": ...}, ...}`)."""
+    its test splits (`{"generator/test": {"num_examples": ..., "scores": ...}, ...}`); a split of
+    several sources (the Mathematics Dataset's modules) also has them apart under `per_source`."""
     _, data_args, _ = parse_arguments(config_argv)
     name = data_args.dataset
     constant = Counter(load_records(name, data_args, "train")["answer"]).most_common(1)[0][0]
+
+    def scored(records: datasets.Dataset) -> dict[str, Any]:
+        scores = score_baselines_exact(records["question"], records["answer"], constant)
+        return {"num_examples": len(records), "scores": scores}
+
     results = {}
     for split in TEST_SPLITS.get(name, ("test",)):
         records = load_records(name, data_args, split)
-        scores = score_baselines_exact(records["question"], records["answer"], constant)
-        results[f"{name}/{split}"] = {"num_examples": len(records), "scores": scores}
+        results[f"{name}/{split}"] = scored(records)
+        sources = sorted(set(records["source"]))
+        if len(sources) > 1:
+            results[f"{name}/{split}"]["per_source"] = {
+                source: scored(records.filter(lambda r, s=source: r["source"] == s)) for source in sources
+            }
     return constant, results
 
 
@@ -129,6 +142,17 @@ def gsm8k_baselines(gsm8k_path: str, svamp_path: str) -> tuple[str, dict[str, di
     return constant, results
 
 
+def markdown_table(results: dict[str, dict]) -> str:
+    """A baseline per row, an evaluation set (`{name: {"num_examples": ..., "scores": ...}}`) per column."""
+    names = list(results)
+    lines = ["| baseline | " + " | ".join(f"{n} ({results[n]['num_examples']})" for n in names) + " |"]
+    lines.append("|---|" + "---|" * len(names))
+    for baseline in results[names[0]]["scores"]:
+        cells = [f"{100 * results[n]['scores'][baseline]:.2f} %" for n in names]
+        lines.append(f"| {baseline} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -141,13 +165,11 @@ def main(argv: list[str] | None = None) -> None:
         constant, results = config_baselines(config_argv)
     else:
         constant, results = gsm8k_baselines(args.gsm8k_path, args.svamp_path)
-    names = list(results)
-    lines = ["| baseline | " + " | ".join(f"{n} ({results[n]['num_examples']})" for n in names) + " |"]
-    lines.append("|---|" + "---|" * len(names))
-    for baseline in results[names[0]]["scores"]:
-        cells = [f"{100 * results[n]['scores'][baseline]:.2f} %" for n in names]
-        lines.append(f"| {baseline} | " + " | ".join(cells) + " |")
-    print("\n".join(lines))
+    tables = [markdown_table(results)]
+    tables += [
+        f"{name}:\n" + markdown_table(r["per_source"]) for name, r in results.items() if "per_source" in r
+    ]
+    print("\n\n".join(tables))
     if args.json:
         Path(args.json).write_text(json.dumps({"most_common_training_answer": constant, **results}, indent=2))
 
