@@ -16,7 +16,6 @@ from training.metrics.trivial_baselines import (
     main,
     question_numbers,
     score_baselines,
-    score_baselines_exact,
 )
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -52,7 +51,7 @@ def test_command_reproduces_the_gsm8k_test_baselines(tmp_path: Path, capsys) -> 
 
 
 def test_a_fraction_answer_is_never_among_the_question_numbers() -> None:
-    scores = score_baselines_exact(["Evaluate 10/16 - 1.", "What is 3 + 4?"], ["-3/8", "7"], "0")
+    scores = score_baselines(["Evaluate 10/16 - 1.", "What is 3 + 4?"], ["-3/8", "7"], "0", exact=True)
     assert scores["answer appears among the question's numbers (upper bound of copying)"] == 0.0
     assert scores["sum of the question's numbers"] == 0.5
 

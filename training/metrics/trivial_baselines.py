@@ -74,26 +74,20 @@ def answer_in_question(questions: Sequence[str], answers: Sequence[str]) -> floa
     return hits / len(answers)
 
 
-def score_baselines(questions: Sequence[str], answers: Sequence[str], constant: str) -> dict[str, float]:
-    """Accuracy of each baseline (`baseline_answers`) under the GSM8K metric, plus `answer in question`."""
-    metric = load_gsm8k_accuracy(keep_in_memory=True)
-    scores = {
-        name: metric.compute(predictions=predictions, references=list(answers))["accuracy"]
-        for name, predictions in baseline_answers(questions, constant).items()
-    }
-    scores["answer appears among the question's numbers (upper bound of copying)"] = answer_in_question(
-        questions, answers
-    )
-    return scores
-
-
-def score_baselines_exact(
-    questions: Sequence[str], answers: Sequence[str], constant: str
+def score_baselines(
+    questions: Sequence[str], answers: Sequence[str], constant: str, exact: bool = False
 ) -> dict[str, float]:
-    """`score_baselines`, with each answer scored by exact match of the whole answer string."""
+    """Accuracy of each baseline (`baseline_answers`) under the GSM8K metric or, with `exact`, by exact
+    match of the whole answer string; plus `answer in question`."""
+    metric = None if exact else load_gsm8k_accuracy(keep_in_memory=True)
+
+    def accuracy(predictions: list[str]) -> float:
+        if metric is None:
+            return sum(p == a for p, a in zip(predictions, answers, strict=True)) / len(answers)
+        return metric.compute(predictions=predictions, references=list(answers))["accuracy"]
+
     scores = {
-        name: sum(p == a for p, a in zip(predictions, answers, strict=True)) / len(answers)
-        for name, predictions in baseline_answers(questions, constant).items()
+        name: accuracy(predictions) for name, predictions in baseline_answers(questions, constant).items()
     }
     scores["answer appears among the question's numbers (upper bound of copying)"] = answer_in_question(
         questions, answers
@@ -110,7 +104,7 @@ def config_baselines(config_argv: list[str]) -> tuple[str, dict[str, dict]]:
     constant = Counter(load_records(name, data_args, "train")["answer"]).most_common(1)[0][0]
 
     def scored(records: datasets.Dataset) -> dict[str, Any]:
-        scores = score_baselines_exact(records["question"], records["answer"], constant)
+        scores = score_baselines(records["question"], records["answer"], constant, exact=True)
         return {"num_examples": len(records), "scores": scores}
 
     results = {}
