@@ -31,6 +31,7 @@ from ..data.gsm8k import load_gsm8k
 from ..data.math_datasets import TEST_SPLITS, load_records
 from ..data.svamp import load_svamp
 from .gsm8k_accuracy import load_gsm8k_accuracy
+from .string_exact_match import string_exact_matches
 
 # Numbers as a question writes them: "1,200", "$3.50", "12"; words such as "half" are not numbers here.
 _QUESTION_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
@@ -83,7 +84,7 @@ def score_baselines(
 
     def accuracy(predictions: list[str]) -> float:
         if metric is None:
-            return sum(p == a for p, a in zip(predictions, answers, strict=True)) / len(answers)
+            return float(string_exact_matches(predictions, answers).mean())
         return metric.compute(predictions=predictions, references=list(answers))["accuracy"]
 
     scores = {
