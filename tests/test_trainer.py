@@ -240,6 +240,44 @@ def test_halt_on_correct_releases_an_example_once_its_answer_is_right(tmp_path: 
     assert trainer.state.log_history[0]["halt_steps"] == 1
 
 
+def answer_with(trainer: TRMTrainer, tokens_by_step: list[int]) -> None:
+    """Make the model predict token `tokens_by_step[k]` everywhere at its k-th call (its loss and halting
+    logits stay its own); the list repeats."""
+    forward = trainer.model.forward
+    calls = iter(range(10**6))
+
+    def fixed_forward(*args, labels=None, **kwargs):
+        outputs = forward(*args, labels=labels, **kwargs)
+        token = tokens_by_step[next(calls) % len(tokens_by_step)]
+        outputs.logits = torch.nn.functional.one_hot(
+            torch.full_like(labels, token), outputs.logits.shape[-1]
+        ).float()
+        return outputs
+
+    trainer.model.forward = fixed_forward
+
+
+def test_halt_on_stable_releases_an_example_once_its_answer_stops_changing(tmp_path: Path) -> None:
+    # N_sup = 3, 8 slots, the halting head never fires: an answer that is the same after steps 1 and 2
+    # halts there, so 6 steps fill the slots 3 times.
+    trainer = make_trainer(
+        tmp_path, max_steps=6, halt_exploration_prob=0.0, trainer_kwargs={"halt_on_stable": True}
+    )
+    answer_with(trainer, [1])
+    trainer.train()
+    assert trainer.examples_seen() == 3 * 8
+    assert trainer.state.log_history[0]["halt_steps"] == 2
+
+
+def test_halt_on_stable_keeps_an_example_whose_answer_still_changes(tmp_path: Path) -> None:
+    trainer = make_trainer(
+        tmp_path, max_steps=6, halt_exploration_prob=0.0, trainer_kwargs={"halt_on_stable": True}
+    )
+    answer_with(trainer, [1, 2])  # a different answer after every step: all N_sup = 3 steps, as the paper
+    trainer.train()
+    assert trainer.examples_seen() == 2 * 8
+
+
 def test_trainer_rejects_a_negative_supervision_warmup(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="supervision_warmup_steps"):
         make_trainer(tmp_path, max_steps=6, trainer_kwargs={"supervision_warmup_steps": -1})

@@ -252,6 +252,13 @@ class TRMTrainingArguments(TrainingArguments):
             "halts on the halting head alone."
         },
     )
+    halt_on_stable: bool = field(
+        default=False,
+        metadata={
+            "help": "In training, also halt an example once its predicted answer is the same as after its "
+            "previous supervision step."
+        },
+    )
     bf16_auto: bool = field(
         default=False,
         metadata={
@@ -291,6 +298,7 @@ class TRMTrainingArguments(TrainingArguments):
             "ema_decay": self.ema_decay or None,
             "supervision_warmup_steps": self.supervision_warmup_steps,
             "halt_on_correct": self.halt_on_correct,
+            "halt_on_stable": self.halt_on_stable,
             "early_stopping_patience": self.early_stopping_patience,
             "stop_at_metric": self.stop_at_metric,
             "max_train_minutes": self.max_train_minutes,

@@ -101,6 +101,7 @@ class SlotPool:
 
     Tensors are created on the first `place` call, shaped after the first collated rows.
     `example_index` is -1 for an empty slot; `halted` slots take new examples at the next step.
+    `prediction` holds each slot's predicted answer after its last step, once a halting rule needs it.
     """
 
     def __init__(self, num_slots: int) -> None:
@@ -111,6 +112,7 @@ class SlotPool:
         self.steps = torch.zeros(num_slots, dtype=torch.long)
         self.min_steps = torch.zeros(num_slots, dtype=torch.long)
         self.halted = torch.ones(num_slots, dtype=torch.bool)
+        self.prediction: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> SlotPool:
         """Move the bookkeeping tensors to `device` (the inputs and carry follow on creation)."""
@@ -153,6 +155,7 @@ class SlotPool:
             "steps": self.steps,
             "min_steps": self.min_steps,
             "halted": self.halted,
+            "prediction": self.prediction,
         }
 
     def load_state_dict(self, state: Mapping[str, Any], carry_type: type) -> None:
@@ -160,3 +163,4 @@ class SlotPool:
         self.carry = None if state["carry"] is None else carry_type(**state["carry"])
         for name in ("example_index", "steps", "min_steps", "halted"):
             setattr(self, name, state[name])
+        self.prediction = state.get("prediction")

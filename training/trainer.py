@@ -40,7 +40,7 @@ from modeling_trm.modeling_trm import TRMCarry
 
 from .ema import EMACallback
 from .metrics.step_metrics import StepMetrics
-from .metrics.token_match import token_exact_match
+from .metrics.token_match import IGNORE_INDEX, token_exact_match
 from .sign_sgd import AdamWWithSignSGD
 from .slots import ExampleStream, SlotPool
 
@@ -174,6 +174,10 @@ class TRMTrainer(Trainer):
         halt_on_correct (`bool`, *optional*, defaults to `False`): In training, also halt a sequence once
             its whole answer is right (after its exploration minimum), not only when the halting head
             says so; the paper halts on the head alone.
+        halt_on_stable (`bool`, *optional*, defaults to `False`): In training, also halt a sequence once
+            its predicted answer is the same as after its previous supervision step (after its exploration
+            minimum): a step that changed nothing frees the slot for a fresh example, while the steps that
+            still change the answer keep it.
         early_stopping_patience (`int`, *optional*, defaults to 0): Stop training once the evaluation's
             `metric_for_best_model` has not improved for this many evaluations (`EarlyStoppingCallback`:
             training to a plateau); 0 trains for `max_steps`.
@@ -194,6 +198,7 @@ class TRMTrainer(Trainer):
         eval_use_act: bool = True,
         supervision_warmup_steps: int = 0,
         halt_on_correct: bool = False,
+        halt_on_stable: bool = False,
         early_stopping_patience: int = 0,
         stop_at_metric: float | None = None,
         max_train_minutes: float | None = None,
@@ -225,6 +230,7 @@ class TRMTrainer(Trainer):
         self.eval_use_act = eval_use_act
         self.supervision_warmup_steps = supervision_warmup_steps
         self.halt_on_correct = halt_on_correct
+        self.halt_on_stable = halt_on_stable
         self.ema = EMACallback(ema_decay) if ema_decay is not None else None
         if self.ema is not None:
             self.add_callback(self.ema)
@@ -454,11 +460,31 @@ class TRMTrainer(Trainer):
                 if model.training:
                     may_halt = steps >= pool.min_steps[active]
                     halted |= (outputs.q_halt_logits > 0) & may_halt
+                    prediction = outputs.logits.argmax(-1)
                     if self.halt_on_correct:
-                        halted |= token_exact_match(outputs.logits.argmax(-1), batch["labels"]) & may_halt
+                        halted |= token_exact_match(prediction, batch["labels"]) & may_halt
+                    if self.halt_on_stable:
+                        unchanged = self._answer_unchanged(pool, active, prediction, batch["labels"], steps)
+                        halted |= unchanged & may_halt
             pool.halted[active] = halted
             self.step_metrics.update(outputs, batch["labels"], halted, steps, self.stream.epoch)
         return (outputs.loss, outputs) if return_outputs else outputs.loss
+
+    @staticmethod
+    def _answer_unchanged(
+        pool: SlotPool,
+        active: torch.Tensor,
+        prediction: torch.Tensor,
+        labels: torch.Tensor,
+        steps: torch.Tensor,
+    ) -> torch.Tensor:
+        """Whether each active slot predicted the same answer (every labelled position) as after its previous
+        step, never after its first; remembers `prediction` for the next step."""
+        if pool.prediction is None:
+            pool.prediction = prediction.new_zeros((pool.num_slots, *prediction.shape[1:]))
+        previous = pool.prediction[active].masked_fill(labels == IGNORE_INDEX, IGNORE_INDEX)
+        pool.prediction[active] = prediction
+        return token_exact_match(prediction, previous) & (steps > 1)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         """Add the supervision metrics gathered since the last log to training logs, and the training
