@@ -4,7 +4,9 @@
 
 An experiment file names a base `config`, the `seeds`, the `evaluate` arguments of
 `training.evaluate_model`, the `metric` to table (a key of the evaluation results; dotted for nested
-ones, e.g. `calculator.accuracy`) and optionally `extra_metrics`, a `target` (then the table also gives
+ones, e.g. `calculator.accuracy`) and optionally `extra_metrics`, a `group_metric` (the metric of the
+tables and plots by group, where it differs from `metric`: groups hold the problems a model read, not
+`accuracy_over_all_records`), a `target` (then the table also gives
 the first optimizer step at which the validation `metric`, evaluated during training, reached it) and a
 `baseline` variant, and its `variants`: command-line overrides of the config plus, where a variant's budget is
 another's, one of
@@ -53,6 +55,7 @@ EXPERIMENT_KEYS = {
     "metric",
     "target",
     "extra_metrics",
+    "group_metric",
     "baseline",
     "variants",
 }
@@ -269,9 +272,15 @@ def percent(values: list[float | None]) -> str:
     return f"{100 * statistics.mean(values):.1f} %" + (f" ({per_seed})" if len(values) > 1 else "")
 
 
-def markdown(table: dict[str, Any], metrics: list[str], baseline: str | None, target: float | None) -> str:
+def markdown(
+    table: dict[str, Any],
+    metrics: list[str],
+    baseline: str | None,
+    target: float | None,
+    group_metric: str,
+) -> str:
     """The main table (a column per evaluation and metric) and, where evaluations are grouped, one table
-    per evaluation with the first metric by group."""
+    per evaluation with `group_metric` by group."""
     first_row = next(iter(table.values()))
     names = list(first_row["evaluations"])
     header = ["variant", "params", "seeds", "steps", "examples seen", "train min"]
@@ -301,7 +310,7 @@ def markdown(table: dict[str, Any], metrics: list[str], baseline: str | None, ta
         cells.append(f"{statistics.mean(row['evaluations'][names[0]]['mean_halt_steps']):.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     for name in names:
-        lines += group_table(table, name, metrics[0])
+        lines += group_table(table, name, group_metric)
     return "\n".join(lines)
 
 
@@ -372,12 +381,13 @@ def main(argv: list[str] | None = None) -> None:
     experiment = Experiment(spec, out, args.seeds)
     metrics = [spec["metric"], *spec.get("extra_metrics", [])]
     table = summarise(experiment, metrics)
-    report = markdown(table, metrics, spec.get("baseline"), spec.get("target"))
+    group_metric = spec.get("group_metric", spec["metric"])
+    report = markdown(table, metrics, spec.get("baseline"), spec.get("target"), group_metric)
     print(report)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"experiment": spec, "variants": table}, indent=2))
     (out / "results.md").write_text(report + "\n")
-    plot_groups(table, spec["metric"], out)
+    plot_groups(table, group_metric, out)
 
 
 if __name__ == "__main__":

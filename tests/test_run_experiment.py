@@ -97,6 +97,21 @@ def test_groups_are_tabled_and_plotted_per_variant_as_the_mean_over_seeds(tmp_pa
     assert plot == tmp_path / "chains_test_by_group.png" and plot.stat().st_size > 0
 
 
+def test_the_group_table_shows_the_group_metric_where_it_differs_from_the_main_one() -> None:
+    row = grouped_row([{"1": {"accuracy": 0.5}, "2": {"accuracy": 0.25}}])
+    row["evaluations"]["chains/test"].update(mean_halt_steps=[1.0], accuracy_over_all_records=[0.3])
+    row.update(seeds=[0], parameters=1e6, optimizer_steps=[10], examples_seen=[320], train_seconds=[60])
+    report = run_experiment.markdown({"trm": row}, ["accuracy_over_all_records"], None, None, "accuracy")
+    assert "| trm | 1.00M | 1 | 10 | 320 | 1.0 | 30.0 % | 1.00 |" in report
+    assert report.splitlines()[-5:] == [
+        "chains/test, accuracy by group (mean over seeds):",
+        "",
+        "| variant | 1 | 2 |",
+        "|---|---|---|",
+        "| trm | 50.0 | 25.0 |",
+    ]
+
+
 def test_an_ungrouped_evaluation_has_no_group_table_or_plot(tmp_path: Path) -> None:
     table = {"trm": grouped_row([None])}
     assert run_experiment.group_table(table, "chains/test", "exact_match") == []
