@@ -445,6 +445,15 @@ def test_card_of_the_single_pass_baseline_says_so(model_dir: Path) -> None:
     assert "![" not in card.text
 
 
+def test_card_of_a_one_supervision_step_model_says_it_chains_no_steps(model_dir: Path) -> None:
+    evaluations = load_evaluations(model_dir / "eval_results.json")
+    config = TRMConfig(vocab_size=40, hidden_size=32, num_heads=4, halt_max_steps=1)
+    info = TrainingInfo.load(model_dir / "training_info.json")
+    card = render_model_card(REPO_ID, config, 1000, "float32", evaluations, info, plots=[])
+    assert "(N_sup = 1), and it runs one" in card.text and "one supervision step per example" in card.text
+    assert "steps\nare chained" not in card.text and "Training used deep supervision" not in card.text
+
+
 def test_publish_refuses_a_training_command_with_machine_paths(
     model_dir: Path, tmp_path: Path, capsys
 ) -> None:
