@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -244,7 +245,7 @@ def answer_with(trainer: TRMTrainer, tokens_by_step: list[int]) -> None:
     """Make the model predict token `tokens_by_step[k]` everywhere at its k-th call (its loss and halting
     logits stay its own); the list repeats."""
     forward = trainer.model.forward
-    calls = iter(range(10**6))
+    calls = itertools.count()
 
     def fixed_forward(*args, labels=None, **kwargs):
         outputs = forward(*args, labels=labels, **kwargs)

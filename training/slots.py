@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
+from .metrics.token_match import IGNORE_INDEX, token_exact_match
+
 
 class ExampleStream:
     """A seeded, resumable walk over this process's shard of a shuffled dataset, one epoch at a time.
@@ -141,6 +143,17 @@ class SlotPool:
         self.steps[slots] = 0
         self.min_steps[slots] = min_steps
         self.halted[slots] = False
+
+    def answer_unchanged(
+        self, active: torch.Tensor, prediction: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
+        """Whether each of the `active` slots predicted the same answer (every labelled position) as after
+        its previous step, never after its first; remembers `prediction` for the next step."""
+        if self.prediction is None:
+            self.prediction = prediction.new_zeros((self.num_slots, *prediction.shape[1:]))
+        previous = self.prediction[active].masked_fill(labels == IGNORE_INDEX, IGNORE_INDEX)
+        self.prediction[active] = prediction
+        return token_exact_match(prediction, previous) & (self.steps[active] > 1)
 
     def empty(self, slots: torch.Tensor) -> None:
         """Mark `slots` as holding no example (the epoch ran out of examples)."""

@@ -40,7 +40,7 @@ from modeling_trm.modeling_trm import TRMCarry
 
 from .ema import EMACallback
 from .metrics.step_metrics import StepMetrics
-from .metrics.token_match import IGNORE_INDEX, token_exact_match
+from .metrics.token_match import token_exact_match
 from .sign_sgd import AdamWWithSignSGD
 from .slots import ExampleStream, SlotPool
 
@@ -460,31 +460,15 @@ class TRMTrainer(Trainer):
                 if model.training:
                     may_halt = steps >= pool.min_steps[active]
                     halted |= (outputs.q_halt_logits > 0) & may_halt
-                    prediction = outputs.logits.argmax(-1)
+                    if self.halt_on_correct or self.halt_on_stable:
+                        prediction = outputs.logits.argmax(-1)
                     if self.halt_on_correct:
                         halted |= token_exact_match(prediction, batch["labels"]) & may_halt
                     if self.halt_on_stable:
-                        unchanged = self._answer_unchanged(pool, active, prediction, batch["labels"], steps)
-                        halted |= unchanged & may_halt
+                        halted |= pool.answer_unchanged(active, prediction, batch["labels"]) & may_halt
             pool.halted[active] = halted
             self.step_metrics.update(outputs, batch["labels"], halted, steps, self.stream.epoch)
         return (outputs.loss, outputs) if return_outputs else outputs.loss
-
-    @staticmethod
-    def _answer_unchanged(
-        pool: SlotPool,
-        active: torch.Tensor,
-        prediction: torch.Tensor,
-        labels: torch.Tensor,
-        steps: torch.Tensor,
-    ) -> torch.Tensor:
-        """Whether each active slot predicted the same answer (every labelled position) as after its previous
-        step, never after its first; remembers `prediction` for the next step."""
-        if pool.prediction is None:
-            pool.prediction = prediction.new_zeros((pool.num_slots, *prediction.shape[1:]))
-        previous = pool.prediction[active].masked_fill(labels == IGNORE_INDEX, IGNORE_INDEX)
-        pool.prediction[active] = prediction
-        return token_exact_match(prediction, previous) & (steps > 1)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         """Add the supervision metrics gathered since the last log to training logs, and the training
