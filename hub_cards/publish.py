@@ -324,6 +324,8 @@ def _load_baselines(path: str) -> dict:
 def _load_math_tokenizer(args: PublishArguments, config: PretrainedConfig) -> PreTrainedTokenizerBase:
     """The tokenizer of `args.tokenizer`, refused unless it belongs to the model and fits the example."""
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    # Loading records `local_files_only` (true when publishing offline); the repository must not carry it.
+    tokenizer.init_kwargs.pop("local_files_only", None)
     try:
         check_tokenizer_matches(tokenizer, config, args.tokenizer, args.model_dir)
     except ValueError as error:

@@ -290,6 +290,8 @@ def test_folder_holds_the_repository_files_and_no_machine_paths(
     }
     base = str(tmp_path_factory.getbasetemp()).encode()
     assert [path.name for path in published.iterdir() if base in path.read_bytes()] == []
+    # Published offline (as the tests run), yet the repository must not tell loaders to stay offline.
+    assert "local_files_only" not in json.loads((published / "tokenizer_config.json").read_text())
 
 
 def test_card_metadata_round_trips_and_its_numbers_equal_the_evaluation_json(
