@@ -96,6 +96,16 @@ def test_bf16_auto_sets_bf16_from_the_probe(monkeypatch: pytest.MonkeyPatch, bf1
     assert training_args.bf16 is bf16_faster
 
 
+def test_bf16_auto_on_a_cpu_without_use_cpu_runs_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A GPU config (no `use_cpu`) on a machine without a GPU whose CPU runs bf16 faster: transformers
+    # refuses bf16 there unless the run is marked as a CPU run.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512_bf16"})
+    fake_probe(monkeypatch, True)
+    _, _, training_args = parse_arguments(["--output_dir", "unused", "--bf16_auto", "true"])
+    assert training_args.bf16 is True and training_args.use_cpu is True
+
+
 def test_without_bf16_auto_bf16_is_as_given() -> None:
     _, _, training_args = parse_arguments(["--output_dir", "unused", "--use_cpu", "true", "--bf16", "false"])
     assert training_args.bf16 is False

@@ -308,6 +308,8 @@ class TRMTrainingArguments(TrainingArguments):
         if self.bf16_auto:
             on_gpu = torch.cuda.is_available() and not self.use_cpu
             self.bf16 = bf16_is_faster("cuda" if on_gpu else "cpu")
+            # A GPU config run where there is no GPU: transformers takes bf16 on the CPU only with `use_cpu`.
+            self.use_cpu = self.use_cpu or (self.bf16 and not on_gpu)
         super().__post_init__()
 
 
