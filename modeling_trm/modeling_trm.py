@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import GenerationMixin, PreTrainedModel
 from transformers import initialization as init
+from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 from transformers.utils import ModelOutput, logging
 
 from .configuration_trm import TRMConfig, TRMPuzzleConfig, swiglu_width
@@ -166,15 +167,52 @@ class TRMSwiGLU(nn.Module):
         return self.down_proj(F.silu(gate) * up)
 
 
+def eager_attention_forward(
+    module: nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float,
+    **kwargs,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention as explicit matmuls with an fp32 softmax (`attn_implementation="eager"`).
+
+    Takes `(batch, heads, seq, head_dim)` tensors and a boolean mask (True = attend) and returns the
+    output as `(batch, seq, heads, head_dim)` with the attention weights, like `transformers`' kernels.
+    """
+    scores = torch.matmul(query, key.transpose(2, 3)) * scaling
+    if attention_mask is not None:
+        scores = scores.masked_fill(~attention_mask, float("-inf"))
+    weights = scores.float().softmax(dim=-1).to(value.dtype)
+    return torch.matmul(weights, value).transpose(1, 2), weights
+
+
 class TRMAttention(nn.Module):
-    """Non-causal multi-head self-attention through `F.scaled_dot_product_attention`, with RoPE."""
+    """Non-causal multi-head self-attention with RoPE, through the `attn_implementation` kernel.
+
+    `"sdpa"` (the default) runs `F.scaled_dot_product_attention`, except on a CPU in bf16: there
+    PyTorch's fused CPU kernel took 2.3-4.6x as long forward and backward as the matmuls of
+    `"eager"` on our shapes (`python examples/attention_kernels.py`), so eager runs instead.
+    """
+
+    is_causal = False
 
     def __init__(self, config: TRMConfig) -> None:
         super().__init__()
+        self.config = config
         self.num_heads = config.num_heads
         self.head_dim = config.head_dim
+        self.scaling = config.head_dim**-0.5
         self.qkv_proj = nn.Linear(config.hidden_size, 3 * config.hidden_size, bias=False)
         self.o_proj = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+
+    def attention_kernel(self, query: torch.Tensor) -> str:
+        """The configured `attn_implementation`, with "sdpa" on a CPU bf16 tensor run as "eager"."""
+        implementation = self.config._attn_implementation
+        if implementation == "sdpa" and query.device.type == "cpu" and query.dtype == torch.bfloat16:
+            return "eager"
+        return implementation
 
     def forward(
         self,
@@ -189,8 +227,9 @@ class TRMAttention(nn.Module):
             query_key = apply_rotary(query_key, *rotary)  # query and key in one pass
         query, key = query_key.unbind(2)
         query, key, value = (t.transpose(1, 2) for t in (query, key, value))  # (batch, heads, seq, head_dim)
-        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=attn_mask)
-        return self.o_proj(attended.transpose(1, 2).reshape(batch, seq_len, -1))
+        kernel = ALL_ATTENTION_FUNCTIONS.get_interface(self.attention_kernel(query), eager_attention_forward)
+        attended, _ = kernel(self, query, key, value, attn_mask, scaling=self.scaling, dropout=0.0)
+        return self.o_proj(attended.reshape(batch, seq_len, -1))
 
 
 class TRMSequenceMLP(nn.Module):

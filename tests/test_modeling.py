@@ -87,3 +87,26 @@ def test_stablemax_gradient_is_finite_at_a_logit_of_exactly_one() -> None:
     logits = torch.tensor([[[1.0, -1.0, 0.0, 2.0]]], requires_grad=True)  # bf16 rounds to 1.0 often
     stablemax_cross_entropy(logits, torch.tensor([[3]])).sum().backward()
     assert torch.isfinite(logits.grad).all()
+
+
+def test_eager_attention_matches_sdpa_with_padding_and_gradients() -> None:
+    input_ids, attention_mask, labels = tiny_batch()
+    outputs = {}
+    for implementation in ("sdpa", "eager"):
+        torch.manual_seed(0)
+        model = TRMForMathQA(TRMConfig(**TINY, attn_implementation=implementation))
+        assert model.config._attn_implementation == implementation
+        output = model(input_ids, attention_mask, labels=labels)
+        output.loss.backward()
+        outputs[implementation] = (output.logits, model.recursion.layers[0].mixer.qkv_proj.weight.grad)
+    for sdpa, eager in zip(outputs["sdpa"], outputs["eager"], strict=True):
+        torch.testing.assert_close(sdpa, eager, rtol=1e-4, atol=1e-5)
+
+
+def test_sdpa_runs_as_eager_only_on_a_cpu_in_bf16() -> None:
+    attention = tiny_model().recursion.layers[0].mixer
+    fp32, bf16 = torch.zeros(1), torch.zeros(1, dtype=torch.bfloat16)
+    assert (attention.attention_kernel(fp32), attention.attention_kernel(bf16)) == ("sdpa", "eager")
+    model = tiny_model()
+    model.set_attn_implementation("eager")
+    assert model.recursion.layers[0].mixer.attention_kernel(fp32) == "eager"
