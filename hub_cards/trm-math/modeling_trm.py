@@ -192,7 +192,7 @@ class TRMAttention(nn.Module):
     """Non-causal multi-head self-attention with RoPE, through the `attn_implementation` kernel.
 
     `"sdpa"` (the default) runs `F.scaled_dot_product_attention`, except on a CPU in bf16: there
-    PyTorch's fused CPU kernel took 2.3-4.6x as long forward and backward as the matmuls of
+    PyTorch's fused CPU kernel took 3.4-4.6x as long forward and backward as the matmuls of
     `"eager"` on our shapes (`python examples/attention_kernels.py`), so eager runs instead.
     """
 
