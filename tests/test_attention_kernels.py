@@ -16,7 +16,7 @@ def load_script():
     return module
 
 
-def test_compares_both_kernels_in_fp32_and_bf16(tmp_path: Path) -> None:
+def test_compares_both_kernels_in_fp32_and_bf16() -> None:
     script = load_script()
     rows = script.compare_kernels({"tiny, padded": (2, 2, 12, 8, True)}, repeats=1, device="cpu")
     assert [row["dtype"] for row in rows] == ["float32", "bfloat16"]
