@@ -335,7 +335,8 @@ def test_card_metadata_round_trips_and_its_numbers_equal_the_evaluation_json(
     assert f"```bash\n{COMMAND}\n```" in readme
     assert "(refinement_curve.png)" in readme and "training_curves.png" not in readme
     assert "AutoModel.from_pretrained(repo_id, trust_remote_code=True)" in readme
-    assert "- training time: 0.2 min (wall clock, with the evaluations during training)" in readme and "- optimizer steps: 3" in readme
+    assert "- training time: 0.2 min (wall clock, with the evaluations during training)" in readme
+    assert "- optimizer steps: 3" in readme
     assert json.loads((published / "eval_results.json").read_text()) == {**evaluation_json, "model": REPO_ID}
     assert json.loads((published / "training_info.json").read_text()) == TRAINING_INFO
 
