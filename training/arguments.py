@@ -21,6 +21,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from modeling_trm import TRMConfig, TRMPuzzleConfig
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
 
+from .data.collator import ANSWER_ALIGNMENTS
 from .data.equations import TARGET_KINDS
 from .precision import bf16_is_faster
 
@@ -163,6 +164,13 @@ class DataArguments:
         default="equations",
         metadata={"help": "What the model writes: `equations`, `final` or `running` (every step's result)."},
     )
+    answer_alignment: str = field(
+        default="left",
+        metadata={
+            "help": "Where the answer sits in its slots: `left` (from the first slot) or `right` (ending "
+            "in the last slot, scored pad tokens before it, so a digit's place keeps its slot)."
+        },
+    )
     augment_variants: int = field(
         default=0, metadata={"help": "GSM8K: numeric variants per training problem."}
     )
@@ -182,6 +190,10 @@ class DataArguments:
             )
         if self.target not in TARGET_KINDS:
             raise ValueError(f"`target` must be one of {TARGET_KINDS}, got {self.target!r}.")
+        if self.answer_alignment not in ANSWER_ALIGNMENTS:
+            raise ValueError(
+                f"`answer_alignment` must be one of {ANSWER_ALIGNMENTS}, got {self.answer_alignment!r}."
+            )
         if self.dataset == "mathematics" and self.target != "final":
             raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
         if self.skip_eval_samples < 0:

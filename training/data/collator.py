@@ -13,6 +13,8 @@ from transformers import PreTrainedTokenizerBase
 
 from modeling_trm import IGNORE_INDEX
 
+ANSWER_ALIGNMENTS = ("left", "right")
+
 
 @dataclass
 class MathCollator:
@@ -25,17 +27,28 @@ class MathCollator:
         min_width (`int`, defaults to 0): Pad questions to at least this many tokens (else to the longest
             question of the batch), for consumers that need one width for every batch (`TRMTrainer`
             keeps rows in its slots across steps): the longest question they will be given.
+        answer_alignment (`str`, defaults to `"left"`): `"left"`: the labels fill the first slots and the
+            rest are not scored. `"right"`: they end in the last slot after pad tokens, which are scored,
+            so that each digit place of an integer answer has its own slot whatever the answer's length.
+            `decode_answers` reads both (pad tokens are skipped).
 
     Returns (when called on a list of rows with `input_ids` and `labels`):
         `dict[str, torch.LongTensor]`: `input_ids` `[B, Lq]` right-padded with the pad id,
         `attention_mask` `[B, Lq]` (1 on question tokens), and `labels` `[B, answer_length]` (the row's
-        labels, i.e. target tokens and one eos, then -100).
+        labels, i.e. target tokens and one eos, then -100; right-aligned: pad ids, then the labels).
     """
 
     tokenizer: PreTrainedTokenizerBase
     answer_length: int
     max_question_length: int
     min_width: int = 0
+    answer_alignment: str = "left"
+
+    def __post_init__(self) -> None:
+        if self.answer_alignment not in ANSWER_ALIGNMENTS:
+            raise ValueError(
+                f"`answer_alignment` must be one of {ANSWER_ALIGNMENTS}, got {self.answer_alignment!r}."
+            )
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         questions = [row["input_ids"] for row in rows]
@@ -53,15 +66,20 @@ class MathCollator:
             )
         width = max(longest, self.min_width)
         pad, slots = self.tokenizer.pad_token_id, self.answer_length
+        if self.answer_alignment == "right":
+            labels = [[pad] * (slots - len(ids)) + ids for ids in labels]
+        else:
+            labels = [ids + [IGNORE_INDEX] * (slots - len(ids)) for ids in labels]
         return {
             "input_ids": torch.tensor([ids + [pad] * (width - len(ids)) for ids in questions]),
             "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in questions]),
-            "labels": torch.tensor([ids + [IGNORE_INDEX] * (slots - len(ids)) for ids in labels]),
+            "labels": torch.tensor(labels),
         }
 
 
 def decode_answers(tokenizer: PreTrainedTokenizerBase, token_ids: torch.Tensor | np.ndarray) -> list[str]:
-    """Decode answer slots up to the first eos (or `IGNORE_INDEX` padding) into strings.
+    """Decode answer slots up to the first eos (or `IGNORE_INDEX` padding) into strings, skipping pad tokens
+    (those before a right-aligned answer).
 
     Args:
         tokenizer (`PreTrainedTokenizerBase`): The model's tokenizer.

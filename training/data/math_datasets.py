@@ -243,7 +243,13 @@ def build_math_datasets(
     held_out, _ = tokenized_split(data_args.dataset, data_args, HELD_OUT_SPLIT[data_args.dataset], *lengths)
     longest = max(len(ids) for ids in train["input_ids"])
     logger.info(f"Training questions padded to {longest} tokens (max_question_length={max_question_length}).")
-    collator = MathCollator(tokenizer, answer_length, max_question_length, min_width=longest)
+    collator = MathCollator(
+        tokenizer,
+        answer_length,
+        max_question_length,
+        min_width=longest,
+        answer_alignment=data_args.answer_alignment,
+    )
     return train, held_out, collator
 
 
@@ -261,4 +267,7 @@ def build_eval_dataset(
     dataset, num_records = tokenized_split(
         name, data_args, split, tokenizer, max_question_length, answer_length
     )
-    return dataset, MathCollator(tokenizer, answer_length, max_question_length), num_records
+    collator = MathCollator(
+        tokenizer, answer_length, max_question_length, answer_alignment=data_args.answer_alignment
+    )
+    return dataset, collator, num_records
