@@ -82,6 +82,26 @@ def test_collator_pads_to_at_least_its_min_width(rows, tokenizer) -> None:
     assert collator([rows[0], longer])["input_ids"].shape == (2, 30)
 
 
+def test_right_aligned_labels_end_in_the_last_slot_and_decode_as_left_aligned(rows, tokenizer) -> None:
+    left = MathCollator(tokenizer, answer_length=20, max_question_length=32)(list(rows))["labels"]
+    right = MathCollator(tokenizer, answer_length=20, max_question_length=32, answer_alignment="right")(
+        list(rows)
+    )["labels"]
+    for i, labels in enumerate(rows["labels"]):
+        # Scored pad tokens, then the target and its eos in the last slots: "12"'s units digit sits in
+        # the same slot as "7"'s.
+        assert right[i].tolist() == [tokenizer.pad_token_id] * (20 - len(labels)) + labels
+    expected = ["12", "7", rows[2]["target"]]
+    assert decode_answers(tokenizer, right) == decode_answers(tokenizer, left) == expected
+
+
+def test_answer_alignment_is_checked_where_it_is_set(tokenizer) -> None:
+    with pytest.raises(ValueError, match="`answer_alignment` must be one of"):
+        MathCollator(tokenizer, answer_length=20, max_question_length=32, answer_alignment="centre")
+    with pytest.raises(ValueError, match="`answer_alignment` must be one of"):
+        DataArguments(answer_alignment="centre")
+
+
 def test_collator_refuses_rows_longer_than_the_model(rows, tokenizer) -> None:
     with pytest.raises(ValueError, match="max_question_length=4"):
         MathCollator(tokenizer, answer_length=20, max_question_length=4)([rows[0]])
@@ -124,6 +144,20 @@ def test_generator_datasets_feed_the_model(tokenizer) -> None:
     )  # fmt: skip
     out = TRMForMathQA(config)(**batch)
     assert out.logits.shape == (8, 40, len(tokenizer)) and torch.isfinite(out.loss)
+
+
+def test_data_arguments_choose_the_collators_answer_alignment(tokenizer) -> None:
+    data_args = DataArguments(
+        generator_task="addition", num_train_examples=32, num_eval_examples=8, target="final",
+        answer_alignment="right",
+    )  # fmt: skip
+    _, _, train_collator = build_math_datasets(data_args, tokenizer, max_question_length=32, answer_length=8)
+    dataset, eval_collator, _ = build_eval_dataset(
+        "generator", data_args, tokenizer, max_question_length=32, answer_length=8
+    )
+    for collator in (train_collator, eval_collator):
+        labels = collator([dataset[0]])["labels"][0].tolist()
+        assert labels[-1] == tokenizer.eos_token_id and labels[0] == tokenizer.pad_token_id
 
 
 @pytest.mark.skipif(not (DATA / "svamp").is_dir(), reason=f"SVAMP not found in {DATA}")
