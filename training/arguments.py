@@ -21,7 +21,7 @@ from transformers import HfArgumentParser, TrainingArguments
 from modeling_trm import TRMConfig, TRMPuzzleConfig
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
 
-from .data.collator import ANSWER_ALIGNMENTS
+from .data.collator import check_answer_alignment
 from .data.equations import TARGET_KINDS
 from .precision import bf16_is_faster
 
@@ -190,10 +190,7 @@ class DataArguments:
             )
         if self.target not in TARGET_KINDS:
             raise ValueError(f"`target` must be one of {TARGET_KINDS}, got {self.target!r}.")
-        if self.answer_alignment not in ANSWER_ALIGNMENTS:
-            raise ValueError(
-                f"`answer_alignment` must be one of {ANSWER_ALIGNMENTS}, got {self.answer_alignment!r}."
-            )
+        check_answer_alignment(self.answer_alignment)
         if self.dataset == "mathematics" and self.target != "final":
             raise ValueError("The Mathematics Dataset has final answers only: set `target` to `final`.")
         if self.skip_eval_samples < 0:

@@ -16,6 +16,12 @@ from modeling_trm import IGNORE_INDEX
 ANSWER_ALIGNMENTS = ("left", "right")
 
 
+def check_answer_alignment(alignment: str) -> None:
+    """Raise a `ValueError` naming the field unless `alignment` is one of `ANSWER_ALIGNMENTS`."""
+    if alignment not in ANSWER_ALIGNMENTS:
+        raise ValueError(f"`answer_alignment` must be one of {ANSWER_ALIGNMENTS}, got {alignment!r}.")
+
+
 @dataclass
 class MathCollator:
     """Collate tokenised records (`filtering.tokenize_records`) into model inputs.
@@ -45,10 +51,7 @@ class MathCollator:
     answer_alignment: str = "left"
 
     def __post_init__(self) -> None:
-        if self.answer_alignment not in ANSWER_ALIGNMENTS:
-            raise ValueError(
-                f"`answer_alignment` must be one of {ANSWER_ALIGNMENTS}, got {self.answer_alignment!r}."
-            )
+        check_answer_alignment(self.answer_alignment)
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         questions = [row["input_ids"] for row in rows]
