@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import yaml
-from transformers import HfArgumentParser, TrainingArguments
+from transformers import HfArgumentParser, PretrainedConfig, TrainingArguments
 
 from modeling_trm import TRMConfig, TRMPuzzleConfig
 from modeling_trm.configuration_trm import LOSS_TYPES, MIXERS, POS_ENCODINGS
@@ -25,10 +26,17 @@ from .data.collator import check_answer_alignment
 from .data.equations import TARGET_KINDS
 from .precision import bf16_is_faster
 
+# What a saved model's config may take from a new run: how it recurses, halts and is trained, not its shape.
+SETTINGS_A_SAVED_MODEL_TAKES = frozenset(
+    {"H_cycles", "L_cycles", "halt_max_steps", "halt_exploration_prob", "single_pass", "loss_type",
+     "q_loss_weight", "puzzle_emb_lr"}
+)  # fmt: skip
 DEFAULT_TOKENIZER = str(Path(__file__).resolve().parents[1] / "tokenization" / "trm-math-bpe")
 # The configs' own defaults (the paper's), so that an argument left unset builds the default config.
 _MATH_DEFAULTS = TRMConfig()
 _PUZZLE_DEFAULTS = TRMPuzzleConfig()
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,7 +46,11 @@ class RecursionArguments:
 
     model_name_or_path: str | None = field(
         default=None,
-        metadata={"help": "Start from this saved model (path or Hub id); the fields below are ignored."},
+        metadata={
+            "help": "Start from this saved model (path or Hub id). Of the fields below, the recursion, "
+            "halting and loss settings given in the config or on the command line replace the saved ones; "
+            "a given architecture field must equal the saved one."
+        },
     )
     hidden_size: int = field(default=_MATH_DEFAULTS.hidden_size, metadata={"help": "Width D of x, y, z."})
     num_heads: int = field(default=_MATH_DEFAULTS.num_heads, metadata={"help": "Attention heads."})
@@ -68,10 +80,34 @@ class RecursionArguments:
         default=_MATH_DEFAULTS.q_loss_weight, metadata={"help": "Weight of the halting loss."}
     )
 
+    # The fields named in the YAML config or on the command line (`parse_with_config` fills it).
+    given_fields: frozenset[str] = field(default=frozenset(), init=False, repr=False)
+
     def config_kwargs(self) -> dict:
         """The model config fields given here (all but where to load from)."""
-        skip = {"model_name_or_path", "tokenizer_name_or_path"}
+        skip = {"model_name_or_path", "tokenizer_name_or_path", "given_fields"}
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in skip}
+
+    def apply_to_saved(self, config: PretrainedConfig, source: str) -> None:
+        """Bring a saved model's config in line with the fields given for this run.
+
+        Recursion, halting and loss settings (`SETTINGS_A_SAVED_MODEL_TAKES`) replace the saved ones;
+        any other given field (the architecture) must equal the saved value.
+
+        Raises:
+            `ValueError`: Naming `source`, the field and both values, when an architecture field differs.
+        """
+        for name, value in self.config_kwargs().items():
+            saved = getattr(config, name)
+            if name not in self.given_fields or value == saved:
+                continue
+            if name not in SETTINGS_A_SAVED_MODEL_TAKES:
+                raise ValueError(
+                    f"{source}: the saved model has {name}={saved!r}, and {name}={value!r} was given; the "
+                    "architecture of a saved model cannot change (drop the argument, or train a fresh model)."
+                )
+            logger.warning("%s: %s=%r replaces the saved %r.", source, name, value, saved)
+            setattr(config, name, value)
 
 
 @dataclass
@@ -383,7 +419,12 @@ def parse_with_config(dataclass_types: tuple[type, ...], argv: list[str] | None 
         if at + 1 >= len(argv):
             raise ValueError("--config needs a YAML file path.")
         argv = yaml_to_argv(argv[at + 1], parser) + argv[:at] + argv[at + 2 :]
-    return parser.parse_args_into_dataclasses(args=argv)
+    parsed = parser.parse_args_into_dataclasses(args=argv)
+    named = {arg[2:].split("=", 1)[0] for arg in argv if arg.startswith("--")}
+    for arguments in parsed:
+        if isinstance(arguments, RecursionArguments):
+            arguments.given_fields = frozenset(named & set(arguments.config_kwargs()))
+    return parsed
 
 
 def parse_arguments(

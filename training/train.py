@@ -27,13 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 def build_model(model_args: ModelArguments, tokenizer) -> TRMForMathQA:
-    """A saved model (checked against the tokenizer), or a fresh one whose vocabulary and special ids come
-    from the tokenizer."""
+    """A saved model (checked against the tokenizer; the given recursion settings replace its own), or a
+    fresh one whose vocabulary and special ids come from the tokenizer."""
     if model_args.model_name_or_path is not None:
         model = load_saved_model(model_args.model_name_or_path, TRMForMathQA)
         check_tokenizer_matches(
             tokenizer, model.config, model_args.tokenizer_name_or_path, model_args.model_name_or_path
         )
+        model_args.apply_to_saved(model.config, model_args.model_name_or_path)
         return model
     config = TRMConfig(
         vocab_size=len(tokenizer),

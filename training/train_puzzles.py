@@ -31,10 +31,12 @@ logger = logging.getLogger(__name__)
 def build_puzzle_model(
     model_args: PuzzleModelArguments, metadata: PuzzleMetadata, dataset_dir: str
 ) -> TRMForPuzzles:
-    """A saved model (checked against the dataset), or a fresh one sized from the dataset's metadata."""
+    """A saved model (checked against the dataset; the given recursion settings replace its own), or a
+    fresh one sized from the dataset's metadata."""
     if model_args.model_name_or_path is not None:
         model = load_saved_model(model_args.model_name_or_path, TRMForPuzzles)
         check_model_fits(model.config, metadata, model_args.model_name_or_path, dataset_dir)
+        model_args.apply_to_saved(model.config, model_args.model_name_or_path)
         return model
     config = TRMPuzzleConfig(
         seq_len=metadata.seq_len,
