@@ -10,7 +10,9 @@ variants). Then `training.evaluate_model` scores the final model on the full GSM
 length filter drops count as wrong) and SVAMP, and on held-out word problems by number of steps (new
 questions, held-out phrasings, a held-out story kind); both decodings are reported apart (the `####`
 number as written, and after calculator decoding). The model folder is `OUT/<name>/gsm8k`, ready for
-`python -m hub_cards.publish`. Extra arguments go to both training stages (e.g. `--max_steps 20`).
+`python -m hub_cards.publish`. Extra arguments go to both training stages (e.g. `--max_steps 20`, or
+`--halt_max_steps 1` for the TRM trained with one supervision step per example, the setting that led
+on the CPU word problems).
 """
 
 from __future__ import annotations

@@ -74,7 +74,6 @@ def plot_training_curves(log_history: list[dict], path: Path) -> None:
             loss_ax.plot(*zip(*points, strict=True), label=key)
     loss_ax.set_xlabel("step")
     loss_ax.set_yscale("log")
-    loss_ax.legend()
     for key in ("token_accuracy", "exact_accuracy"):
         points = [(e["step"], 100 * e[key]) for e in train if key in e]
         if points:
@@ -88,7 +87,9 @@ def plot_training_curves(log_history: list[dict], path: Path) -> None:
         )
     acc_ax.set_xlabel("step")
     acc_ax.set_ylabel("%")
-    acc_ax.legend()
+    for ax in (loss_ax, acc_ax):
+        if ax.lines:  # a run shorter than `logging_steps` logged nothing
+            ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
