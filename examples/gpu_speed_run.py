@@ -13,7 +13,7 @@ every step):
    (`--tdoku_dir`, default the builder's) in about 25 s on a busy 2-core CPU. It stays out of DIR:
    its 290 MB rebuild identically from seed 0.
 2. The benchmark's math model: `training/configs/tiny.yaml` (two-digit addition) trained on the GPU
-   into DIR/math_model, until 95 % validation exact match (about 700 steps), at most 1,500 steps.
+   into DIR/math_model, until 98 % validation exact match (about 800 steps), at most 2,500 steps.
 3. `python examples/benchmark.py --device cuda --compile --model DIR/math_model --config
    training/configs/tiny.yaml --batch_size 768 --repeats 5 --json DIR/benchmark.json`, run in this
    process: its GPU defaults. The repeats take seconds; the time goes into compiling (each of our

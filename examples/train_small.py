@@ -4,7 +4,7 @@
 
 The same as `python training/train.py --config training/configs/tiny.yaml` (TRM), the same command with
 `--single_pass true` (the twin: the same blocks applied once, the same parameters, data and budget:
-each trains until its validation exact match reaches 95 % or for 1,500 optimizer steps), then
+each trains until its validation exact match reaches 98 % or for 2,500 optimizer steps), then
 `python -m training.evaluate_model` on each, written out as the calls a user would make from Python.
 Prints both held-out accuracies and the TRM's accuracy after each supervision step; each model folder
 gets `eval/eval_results.json` and plots.

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from training.train import main as train
 
@@ -17,10 +18,11 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "training" / "configs" / "tiny.yaml"
 
 # Measured with this config (training/configs/tiny.yaml, seed 0): the exact match on the 200 validation
-# sums (never trained on) is 0.98 at step 700, where training stops; the best constant answer gets
+# sums (never trained on) reaches 0.98 at step 800, where training stops; the best constant answer gets
 # about 0.01. How soon the exact match takes off depends on the seed (seed 2 stays near 0.1 until
 # step 1,100), so the bar asks for a model that has learned the task, not for the seed's exact curve.
 HELD_OUT_EXACT_MATCH_BAR = 0.5
+CONFIG = yaml.safe_load(TINY.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,9 @@ def test_training_stops_at_the_validation_target(trained: Path) -> None:
     state = json.loads((trained / "trainer_state.json").read_text())
     evaluated = [entry["eval_exact_match"] for entry in state["log_history"] if "eval_exact_match" in entry]
     assert len(evaluated) == state["global_step"] // 100
-    assert all(value < 0.95 for value in evaluated[:-1])
-    assert evaluated[-1] >= 0.95 or state["global_step"] == 1500
+    target, max_steps = CONFIG["stop_at_metric"], CONFIG["max_steps"]
+    assert all(value < target for value in evaluated[:-1])
+    assert evaluated[-1] >= target or state["global_step"] == max_steps
 
 
 def test_evaluate_model_writes_results_and_plots(trained: Path) -> None:
