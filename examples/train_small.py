@@ -1,13 +1,13 @@
 """The main job: train a small TRM and its single-pass twin on two-digit addition, evaluate both (~3 CPU min).
 
-    python examples/train_small.py [--output_dir runs/small] [--seed 0]
+    python examples/train_small.py [--output_dir runs/small] [--seed 0] [training arguments for both]
 
 The same as `python training/train.py --config training/configs/tiny.yaml` (TRM), the same command with
 `--single_pass true` (the twin: the same blocks applied once, the same parameters, data and budget:
 each trains until its validation exact match reaches 98 % or for 2,500 optimizer steps), then
 `python -m training.evaluate_model` on each, written out as the calls a user would make from Python.
 Prints both held-out accuracies and the TRM's accuracy after each supervision step; each model folder
-gets `eval/eval_results.json` and plots.
+gets `eval/eval_results.json` and plots. Other arguments go to both trainings (e.g. `--max_steps 1500`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-import yaml
-
+from training.arguments import parse_arguments
 from training.evaluate_model import main as evaluate
 from training.train import main as train
 
@@ -31,12 +30,13 @@ def main() -> None:
     parser.add_argument("--config", default=str(REPO / "training" / "configs" / "tiny.yaml"))
     parser.add_argument("--output_dir", default="runs/small")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
     out = Path(args.output_dir)
     results = {}
     for name, overrides in (("trm", []), ("single_pass", ["--single_pass", "true"])):
         run_dir = out / name
-        train(["--config", args.config, "--output_dir", str(run_dir), "--seed", str(args.seed), *overrides])
+        common = ["--config", args.config, "--output_dir", str(run_dir), "--seed", str(args.seed), *extra]
+        train([*common, *overrides])
         evaluate(["--model", str(run_dir), "--config", args.config, "--out", str(run_dir / "eval")])
         (evaluation,) = json.loads((run_dir / "eval" / "eval_results.json").read_text())["evaluations"]
         info = json.loads((run_dir / "training_info.json").read_text())["train_metrics"]
@@ -51,13 +51,12 @@ def main() -> None:
             f"{result['train_runtime']:.0f} s of training, "
             f"{result['mean_halt_steps']:.2f} supervision steps (ACT)"
         )
-    config = yaml.safe_load(Path(args.config).read_text())
-    budget = f"for {config['max_steps']:,} optimizer steps"
-    if config.get("stop_at_metric") is not None:
-        budget = (
-            f"until its validation {config['metric_for_best_model']} reaches {config['stop_at_metric']:.0%} "
-            f"(checked every {config['eval_steps']} steps) or {budget}"
-        )
+    training_args = parse_arguments(["--config", args.config, "--output_dir", str(out), *extra])[2]
+    budget = f"for {training_args.max_steps:,} optimizer steps"
+    if training_args.stop_at_metric is not None:
+        target = f"{training_args.metric_for_best_model} reaches {training_args.stop_at_metric:.0%}"
+        every = f"checked every {training_args.eval_steps:g} steps"
+        budget = f"until its validation {target} ({every}) or {budget}"
     print(f"Equal parameters and the same budget: each trains {budget}.")
     curve = ", ".join(f"{100 * a:.1f}" for a in trm["exact_match_per_step"])
     print(f"TRM exact match after each supervision step (all steps run): {curve} %")
