@@ -50,7 +50,7 @@ def test_held_out_exact_match_clears_the_measured_bar(trained: Path) -> None:
 def test_training_stops_at_the_validation_target(trained: Path) -> None:
     state = json.loads((trained / "trainer_state.json").read_text())
     evaluated = [entry["eval_exact_match"] for entry in state["log_history"] if "eval_exact_match" in entry]
-    assert len(evaluated) == state["global_step"] // 100
+    assert len(evaluated) == state["global_step"] // CONFIG["eval_steps"]
     target, max_steps = CONFIG["stop_at_metric"], CONFIG["max_steps"]
     assert all(value < target for value in evaluated[:-1])
     assert evaluated[-1] >= target or state["global_step"] == max_steps
