@@ -22,6 +22,9 @@ reversed on every other repeat) and the medians are reported.
    `useful_flops_per_train_step`). The compute dtype defaults to bf16 autocast only where bf16 is
    the faster path (`training.precision.bf16_is_faster`: a cached probe on CPUs); the two peaks show
    whether it is, and `--other_precision` also times our train steps in the other precision, interleaved.
+   On CPU one more step of each contestant runs under the profiler, for the time its matmul and
+   attention kernels take: our fastest step's, over the fastest peer's step, bounds what fusing the
+   rest (norms, activations, casts, the optimizer) could gain against the peer.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
    held-out set of the training config (`--config`; `--eval_skip_examples`, `--max_eval_examples` pick
    rows): throughput ratio and the difference in string exact match (the decoded answer is the
@@ -85,6 +88,9 @@ MIN_INFERENCE_REPEATS = 5
 # ACT's measured speedup over the one its saved steps allow: below 1 by the per-step embedding and
 # halting checks; above 1 only when the all-steps passes were slowed by something else.
 ACT_AGREEMENT = (0.5, 1.1)
+# Profiler names of the kernels a train step cannot do without: matmuls and fused attention.
+MATMUL_KERNELS = ("aten::mm", "aten::bmm", "aten::addmm", "aten::baddbmm", "mkldnn::_linear_pointwise")
+ATTENTION_KERNEL_PREFIX = "aten::_scaled_dot_product"
 
 Step = Callable[[], None]
 
@@ -212,6 +218,22 @@ def measure_matmul_peaks(size: int, device: str, repeats: int) -> dict[str, floa
         matmuls[dtype_name(dtype)] = functools.partial(torch.matmul, a, b)
     times = time_interleaved(matmuls, repeats, 1, device)
     return {name: 2 * size**3 / min(seconds) / 1e9 for name, seconds in times.items()}
+
+
+def matmul_ms(step: Step) -> float:
+    """Milliseconds one call of `step` spends in matmul and fused-attention kernels (CPU profiler).
+
+    Self times, so a matmul called from another op counts once; the kernels are long enough that
+    the profiler's per-op overhead hardly touches them.
+    """
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profile:
+        step()
+    kernels = [
+        event
+        for event in profile.key_averages()
+        if event.key in MATMUL_KERNELS or event.key.startswith(ATTENTION_KERNEL_PREFIX)
+    ]
+    return sum(event.self_cpu_time_total for event in kernels) / 1000
 
 
 def network_macs(config: TRMConfig, seq_len: int) -> int:
@@ -372,8 +394,12 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
     Returns:
         `dict` with `contestants` (per name: `status`, `median_ms`, `examples_steps_per_s`, `times_ms`
         and, for ours, `useful_gflop_per_step`, `fraction_of_matmul_peak`,
-        `speedup_vs_peer_same_mixer`), `speedup_vs_fastest_peer` (the fastest peer's median time over
-        our fastest one's; None without a peer) and `fraction_of_matmul_peak` (ours, attention); with
+        `speedup_vs_peer_same_mixer`; on CPU also `matmul_ms` and `matmul_share`, its matmul and
+        attention kernels' time and their share of the median), `speedup_vs_fastest_peer` (the fastest
+        peer's median time over our fastest one's; None without a peer), on CPU
+        `speedup_ceiling_vs_fastest_peer` (the fastest peer's median over our least matmul time: the
+        speedup if everything else in our step were free) and `fraction_of_matmul_peak` (ours,
+        attention); with
         `other_precision`, also `other_precision` (our steps in the other precision, interleaved with
         the rest, and `speedup_of_chosen`: their time over the chosen precision's).
     """
@@ -397,6 +423,9 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
             "examples_steps_per_s": settings.batch_size / median,
             "times_ms": [1000 * t for t in times[name]],
         }
+        if settings.device == "cpu":
+            contestants[name]["matmul_ms"] = matmul_ms(steps[name])
+            contestants[name]["matmul_share"] = contestants[name]["matmul_ms"] / (1000 * median)
     for mixer in ("attention", "mlp"):
         ours, peer = contestants[f"ours_{mixer}"], contestants[f"peer_{mixer}"]
         flops = useful_flops_per_train_step(trm_config(settings, mixer), settings.batch_size)
@@ -413,6 +442,9 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
         "speedup_vs_fastest_peer": min(peers) / fastest_ours if peers else None,
         "fraction_of_matmul_peak": contestants["ours_attention"]["fraction_of_matmul_peak"],
     }
+    if settings.device == "cpu":
+        least_matmul = min(contestants[f"ours_{mixer}"]["matmul_ms"] for mixer in ("attention", "mlp"))
+        report["speedup_ceiling_vs_fastest_peer"] = min(peers) / least_matmul if peers else None
     if settings.other_precision:
         report["other_precision"] = {"precision": precision_name(other)}
         for mixer, name in other_names.items():
@@ -713,8 +745,8 @@ def format_report(report: dict) -> str:
         + f" GFLOP/s (best of the repeats); 'of peak' below is of {peak['dtype']}, the faster; "
         f"the train steps run in {peak['train_dtype']}",
         "",
-        f"{'contestant':<16} {'ms/step':>10} {'ex*steps/s':>11} {'useful GFLOP':>13} {'of peak':>8} "
-        f"{'vs peer':>8} {'peak MiB':>9} {'+MiB':>8}",
+        f"{'contestant':<16} {'ms/step':>10} {'matmul ms':>10} {'ex*steps/s':>11} {'useful GFLOP':>13} "
+        f"{'of peak':>8} {'vs peer':>8} {'peak MiB':>9} {'+MiB':>8}",
     ]
     for name, entry in report["train_step"]["contestants"].items():
         if entry["status"] != "measured":
@@ -722,7 +754,8 @@ def format_report(report: dict) -> str:
             continue
         memory = entry["memory"]
         lines.append(
-            f"{name:<16} {entry['median_ms']:>10.1f} {entry['examples_steps_per_s']:>11.2f} "
+            f"{name:<16} {entry['median_ms']:>10.1f} {_number(entry.get('matmul_ms'), '.1f'):>10} "
+            f"{entry['examples_steps_per_s']:>11.2f} "
             f"{_number(entry.get('useful_gflop_per_step'), '.1f'):>13} "
             f"{_number(entry.get('fraction_of_matmul_peak'), '.1%'):>8} "
             f"{_number(entry.get('speedup_vs_peer_same_mixer'), '.2f'):>8} "
@@ -732,6 +765,9 @@ def format_report(report: dict) -> str:
     lines += [
         f"speedup vs fastest peer: {_number(train['speedup_vs_fastest_peer'], '.2f')}; "
         f"fraction of matmul peak (ours, attention): {train['fraction_of_matmul_peak']:.1%}",
+        "matmul ms = the step's matmul and attention kernels (one profiled step); ceiling vs fastest peer "
+        "if everything else in our step were free: "
+        f"{_number(train.get('speedup_ceiling_vs_fastest_peer'), '.2f')}",
         "vs peer = the peer's ms/step over ours, same mixer (> 1: ours faster); the peer's networks are "
         "its own (x-transformers Encoder, MLPMixer1D), so equal sizes, not equal FLOPs; useful GFLOP "
         "counted for ours only",

@@ -83,6 +83,7 @@ def test_flop_count_matches_a_hand_count() -> None:
 def test_missing_peer_is_reported_as_missing(report: dict) -> None:
     train = report["train_step"]
     assert train["speedup_vs_fastest_peer"] is None
+    assert train["speedup_ceiling_vs_fastest_peer"] is None
     for name in ("peer_attention", "peer_mlp"):
         assert train["contestants"][name]["status"] == "missing"
         assert train["contestants"][name]["median_ms"] is None
@@ -102,6 +103,9 @@ def test_train_step_numbers_are_finite_and_positive(report: dict) -> None:
         for key in ("median_ms", "examples_steps_per_s", "useful_gflop_per_step", "fraction_of_matmul_peak"):
             assert is_positive(entry[key]), (name, key, entry[key])
         assert is_positive(entry["memory"]["peak_mib"]) and entry["memory"]["delta_mib"] >= 0
+        # The profiled step's matmuls take part of a step (a profiled call may run a little slower).
+        assert is_positive(entry["matmul_ms"]) and 0 < entry["matmul_share"] < 1.5
+        assert math.isclose(entry["matmul_share"], entry["matmul_ms"] / entry["median_ms"])
 
 
 def test_other_precision_is_timed_in_the_same_run(report: dict) -> None:
