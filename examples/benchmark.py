@@ -22,9 +22,9 @@ reversed on every other repeat) and the medians are reported.
    `useful_flops_per_train_step`). The compute dtype defaults to bf16 autocast only where bf16 is
    the faster path (`training.precision.bf16_is_faster`: a cached probe on CPUs); the two peaks show
    whether it is, and `--other_precision` also times our train steps in the other precision, interleaved.
-   On CPU one more step of each contestant runs under the profiler, for the time its matmul and
-   attention kernels take: our fastest step's, over the fastest peer's step, bounds what fusing the
-   rest (norms, activations, casts, the optimizer) could gain against the peer.
+   On CPU one more step of each of ours runs under the profiler, for the time its matmul and
+   attention kernels take: the fastest peer's step over our least such time bounds what fusing the
+   rest of our step (norms, activations, casts, the optimizer) could gain against the peer.
 3. Inference: `generate` with ACT (halted rows leave the batch) against all N_sup steps, on the
    held-out set of the training config (`--config`; `--eval_skip_examples`, `--max_eval_examples` pick
    rows): throughput ratio and the difference in string exact match (the decoded answer is the
@@ -394,14 +394,14 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
     Returns:
         `dict` with `contestants` (per name: `status`, `median_ms`, `examples_steps_per_s`, `times_ms`
         and, for ours, `useful_gflop_per_step`, `fraction_of_matmul_peak`,
-        `speedup_vs_peer_same_mixer`; on CPU also `matmul_ms` and `matmul_share`, its matmul and
-        attention kernels' time and their share of the median), `speedup_vs_fastest_peer` (the fastest
-        peer's median time over our fastest one's; None without a peer), on CPU
-        `speedup_ceiling_vs_fastest_peer` (the fastest peer's median over our least matmul time: the
-        speedup if everything else in our step were free) and `fraction_of_matmul_peak` (ours,
-        attention); with
-        `other_precision`, also `other_precision` (our steps in the other precision, interleaved with
-        the rest, and `speedup_of_chosen`: their time over the chosen precision's).
+        `speedup_vs_peer_same_mixer` and, on CPU, `matmul_ms` and `matmul_share`: its matmul and
+        attention kernels' time in one profiled step and their share of the median),
+        `speedup_vs_fastest_peer` (the fastest peer's median time over our fastest one's; None without
+        a peer), on CPU `speedup_ceiling_vs_fastest_peer` (the fastest peer's median over our least
+        matmul time: the speedup if everything else in our step were free) and
+        `fraction_of_matmul_peak` (ours, attention); with `other_precision`, also `other_precision`
+        (our steps in the other precision, interleaved with the rest, and `speedup_of_chosen`: their
+        time over the chosen precision's).
     """
     steps, missing = build_available_steps(settings)
     other = replace(settings, bf16=not settings.bf16)
@@ -423,7 +423,7 @@ def benchmark_train(settings: BenchSettings, matmul_gflops: float) -> dict:
             "examples_steps_per_s": settings.batch_size / median,
             "times_ms": [1000 * t for t in times[name]],
         }
-        if settings.device == "cpu":
+        if settings.device == "cpu" and name.startswith("ours"):
             contestants[name]["matmul_ms"] = matmul_ms(steps[name])
             contestants[name]["matmul_share"] = contestants[name]["matmul_ms"] / (1000 * median)
     for mixer in ("attention", "mlp"):
