@@ -9,10 +9,19 @@ import json
 import math
 import subprocess
 import sys
-import types
 from pathlib import Path
 
+import benchmark  # examples/ is on pytest's `pythonpath` (pyproject.toml)
 import pytest
+from benchmarking.inference import (
+    ACT_AGREEMENT,
+    MIN_INFERENCE_REPEATS,
+    benchmark_inference,
+    load_eval_batches,
+)
+from benchmarking.report import format_report
+from benchmarking.settings import BenchSettings
+from benchmarking.train_steps import peer_train_step, useful_flops_per_train_step
 from tiny_models import save_tiny_sudoku
 
 from modeling_trm import TRMConfig
@@ -20,18 +29,7 @@ from modeling_trm import TRMConfig
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_benchmark() -> types.ModuleType:
-    """Import the example script as a module (examples/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("benchmark", REPO / "examples" / "benchmark.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["benchmark"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-benchmark = load_benchmark()
-
-TINY = benchmark.BenchSettings(
+TINY = BenchSettings(
     hidden_size=64,
     num_heads=4,
     H_cycles=2,
@@ -77,7 +75,7 @@ def test_flop_count_matches_a_hand_count() -> None:
     block = (4 * s * d * d + 2 * s * s * d) + 3 * s * d * width
     net, head = 2 * block, 40 * d * 11
     forward_all, forward_last = 2 * (3 * 7 * net + head), 2 * (7 * net + head)
-    assert benchmark.useful_flops_per_train_step(config, batch_size=2) == 2 * (forward_all + 2 * forward_last)
+    assert useful_flops_per_train_step(config, batch_size=2) == 2 * (forward_all + 2 * forward_last)
 
 
 def test_missing_peer_is_reported_as_missing(report: dict) -> None:
@@ -126,14 +124,14 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
     assert inference["score"] == "string_exact_match"  # math answers compare as decoded strings
     for mode in ("act", "all_steps"):
         entry = inference[mode]
-        assert len(entry["times_s"]) == max(TINY.repeats, benchmark.MIN_INFERENCE_REPEATS)
+        assert len(entry["times_s"]) == max(TINY.repeats, MIN_INFERENCE_REPEATS)
         assert entry["best_s"] == min(entry["times_s"]) and entry["spread"] >= 1.0
         assert math.isclose(entry["examples_per_s"], inference["num_examples"] / entry["best_s"])
         assert 1 <= entry["mean_steps"] <= inference["max_supervision_steps"]
         assert is_positive(inference["memory"][mode]["peak_mib"])
     from_steps = inference["all_steps"]["mean_steps"] / inference["act"]["mean_steps"]
     assert math.isclose(inference["act_speedup_from_steps"], from_steps)
-    low, high = benchmark.ACT_AGREEMENT
+    low, high = ACT_AGREEMENT
     assert inference["act_speedup_agrees"] is (low <= inference["act_speedup"] / from_steps <= high)
     # Without ACT every row runs all N_sup steps.
     assert inference["all_steps"]["mean_steps"] == inference["max_supervision_steps"]
@@ -141,23 +139,23 @@ def test_inference_reports_act_speedup_and_accuracy_delta(report: dict) -> None:
 
 def test_inference_on_a_puzzle_model_scores_whole_grids_at_a_halt_threshold(tmp_path: Path) -> None:
     dataset_dir, model_dir = save_tiny_sudoku(tmp_path)  # halting logits start at -5
-    settings = benchmark.BenchSettings(
+    settings = BenchSettings(
         model=str(model_dir), puzzle_dataset=str(dataset_dir), eval_skip_examples=2,
         halt_threshold=-6.0, repeats=1, warmup=0,
     )  # fmt: skip
-    inference = benchmark.benchmark_inference(settings)
+    inference = benchmark_inference(settings)
     assert inference["num_examples"] == 6 and inference["halt_threshold"] == -6.0
     assert inference["act"]["mean_steps"] == 1.0 and inference["all_steps"]["mean_steps"] == 3.0
     assert inference["score"] == "exact_accuracy"  # whole grids, not decoded strings
     assert 0.0 <= inference["act"]["exact_accuracy"] <= 1.0 and is_positive(inference["act_speedup"])
     with pytest.raises(ValueError, match="eval_skip_examples 8: the test split has 8 rows"):
-        benchmark.load_eval_batches(dataclasses.replace(settings, eval_skip_examples=8))
+        load_eval_batches(dataclasses.replace(settings, eval_skip_examples=8))
 
 
 def test_report_records_device_versions_and_settings(report: dict) -> None:
     assert report["device"] and report["torch_version"] and report["peer"] == "missing"
     assert report["settings"]["sequence_length"] == 1 + TINY.answer_length + TINY.max_question_length
-    table = benchmark.format_report(report)
+    table = format_report(report)
     assert "peer_attention" in table and "missing" in table and "act_speedup" in table
 
 
@@ -165,7 +163,7 @@ def test_peer_adapter_runs_a_train_step_when_installed() -> None:
     pytest.importorskip("tiny_recursive_model")
     pytest.importorskip("x_transformers")
     for mixer in ("attention", "mlp"):
-        benchmark.peer_train_step(TINY, mixer)()
+        peer_train_step(TINY, mixer)()
 
 
 def test_quick_command_line_run_measures_ours_and_names_a_missing_peer(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""The parts of `examples/benchmark.py`: settings, timing, train steps, inference, memory, report."""
