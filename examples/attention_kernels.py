@@ -21,7 +21,8 @@ from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from examples.benchmark import time_interleaved  # noqa: E402
+from benchmarking.timing import time_interleaved  # noqa: E402  (from this script's folder, first on `sys.path`)
+
 from modeling_trm.configuration_trm import TRMConfig  # noqa: E402
 from modeling_trm.modeling_trm import TRMAttention, eager_attention_forward  # noqa: E402
 
